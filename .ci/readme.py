@@ -16,6 +16,7 @@ def render() -> str:
     nb = nbformat.read(root/'nbs'/'index.ipynb', as_version=4)
     cells = []
     for c in nb.cells:
+        if c.cell_type == 'markdown' and c.source.startswith('---'): continue  # frontmatter
         lines = c.source.splitlines()
         directives = [l for l in lines if l.startswith('#|')]
         if any(re.match(r'#\|\s*(hide|include:\s*false)', d) for d in directives): continue
