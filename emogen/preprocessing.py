@@ -74,15 +74,15 @@ class FeatureSpec:
 
 def _padded(n, m=16): return -(-n//m)*m
 
-def _spec(preset, sr, duration, n_fft, hop, n_mels, fmin, fmax):
+def _preset_spec(preset, sr, duration, n_fft, hop, n_mels, fmin, fmax):
     s = FeatureSpec(preset, sr, duration, n_fft, n_fft, hop, n_mels, fmin, fmax, 0)
     return replace(s, n_frames=_padded(s.n_frames_raw))
 
 PRESETS = {
-    'emogen': _spec('emogen', 22050, 4.0, 2048, 512, 128, 20.0, 8000.0),
-    'paper':  _spec('paper', 22050, 10.0, 1024, 256, 80, 0.0, 11025.0),
-    'digits': _spec('digits', 8000, 1.0, 512, 126, 64, 20.0, 4000.0),
-    'smoke':  _spec('smoke', 16000, 1.0, 512, 256, 32, 20.0, 8000.0),
+    'emogen': _preset_spec('emogen', 22050, 4.0, 2048, 512, 128, 20.0, 8000.0),
+    'paper':  _preset_spec('paper', 22050, 10.0, 1024, 256, 80, 0.0, 11025.0),
+    'digits': _preset_spec('digits', 8000, 1.0, 512, 126, 64, 20.0, 4000.0),
+    'smoke':  _preset_spec('smoke', 16000, 1.0, 512, 256, 32, 20.0, 8000.0),
 }
 
 def feature_spec(preset:str='emogen')->FeatureSpec:
@@ -741,7 +741,6 @@ def prepare_cli(
     try: folder = prepare_corpus(corpus, data_dir, preset if corpus not in ('fsdd', 'digits', 'audiomnist') or preset != 'emogen' else 'digits',
                                  out, 'all' if all_emotions else 'paper', n_jobs=n_jobs)
     except (CorpusError, FileNotFoundError) as e: print(f"emogen prepare: {e}"); return 2
-    info = read_json(folder/'spec.json')
     m = pd.read_csv(folder/'meta.csv', dtype=str)
     print(m.groupby('emotion').size().rename('items').to_frame().T.to_string())
     return 0
