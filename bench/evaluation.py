@@ -4,12 +4,14 @@ Runs `emogen evaluate` on EmoDB (preset 'emogen', leave-one-speaker-out) and cac
 as JSON under WORK/experiments/RUN/runs, so the notebook's `#| slow` cells (which make the same call) re-read the
 runs instead of training again. Example:
 
-    OMP_NUM_THREADS=1 python bench/evaluation.py --work /tmp/emogen_work --seeds 1 --arms real,real+specaugment
+    OMP_NUM_THREADS=1 python bench/evaluation.py --work /tmp/emogen_work --seeds 2 --arms real,real+specaugment
     OMP_NUM_THREADS=1 python bench/evaluation.py --work /tmp/emogen_work --folds 5 --seeds 1 \
         --arms real,real+resample,real+gaussian,real+vae --generator smoke --generator_epochs 10 --run emodb-loso-generative
 
-(the two commands that produced the EmoDB numbers in the notebook: all 10 folds in 2151 s, then 5 folds of the
-generative arms, on a 2-core CPU shared with other jobs).
+(the two commands that produced the EmoDB numbers in the notebook: all 10 folds, first with 1 seed in 2151 s on a
+2-core CPU shared with other jobs, then the second seed added in 383 s on an idle core (the first seed's runs were
+re-read from the cache); then 5 folds of the generative arms). The five arms with diffusion come from
+`emogen run --preset cpu` and `bench/pipeline_folds.py` (see 04_evaluation).
 
 On a CPU shared with other jobs, OMP_NUM_THREADS=1 is much faster than torch's default of one thread per core.
 """

@@ -18,7 +18,7 @@ from fastcore.script import anno_parser
 __all__ = ['IN_TEST', 'COMMANDS', 'real_data_dir', 'get_device', 'seed_everything', 'rng_state', 'set_rng_state', 'flatten_state',
            'unflatten_state', 'atomic_path', 'write_json', 'read_json', 'CheckpointMismatch', 'save_checkpoint',
            'load_checkpoint', 'EarlyStopping', 'check_finite', 'EMA', 'fit', 'plot_history', 'processed_dir',
-           'models_dir', 'experiment_dir', 'cli_parser', 'main']
+           'models_dir', 'experiment_dir', 'cli_parser', 'main', 'fill_show_docs']
 
 # %% ../nbs/00a_core.ipynb #2fadefc9
 IN_TEST = bool(os.environ.get('IN_TEST'))  # set by `nbdev_test`: shrink work with it, don't skip it
@@ -371,3 +371,19 @@ def main(argv:list|None=None):
     args.pop('pdb', None); args.pop('xtra', None)
     res = func(**args)
     return 0 if res is None or not isinstance(res, int) else res
+
+# %% ../nbs/00a_core.ipynb #8eed5748
+class fill_show_docs:
+    "nbdev processor: render the `show_doc` cells that nbdev adds, from the installed package, without running the notebook"
+    def __init__(self, nb):
+        exp = [c.directives_['default_exp'][0] for c in nb.cells if 'default_exp' in (getattr(c, 'directives_', None) or {})]
+        self.module = f"emogen.{exp[0]}" if exp else None
+    def __call__(self, cell):
+        if not getattr(cell, 'has_sd', False) or cell.get('outputs') or not self.module: return
+        import re, importlib
+        from nbdev.showdoc import show_doc
+        m = re.search(r'show_doc\((.+)\)\s*$', cell.source)
+        if not m: return
+        doc = show_doc(eval(m.group(1), vars(importlib.import_module(self.module))))
+        cell.outputs = [{'data': {'text/markdown': doc._repr_markdown_(), 'text/plain': repr(doc)}, 'execution_count': 0,
+                         'metadata': {}, 'output_type': 'execute_result'}]

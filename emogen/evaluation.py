@@ -463,6 +463,7 @@ def run_benchmark(
     folds:list|None=None, # Fold objects (.train, .val, .test); default `preprocessing.speaker_folds(meta, n_folds)`
     n_folds:int|None=None, # for the default folds: None = leave-one-speaker-out
     max_folds:int|None=None, # run only the first `max_folds` folds
+    only_folds:list|None=None, # of those, run only these fold indices (to share the work of one benchmark between processes)
     seeds=(0,), # SER seeds (each fold is trained once per seed and arm)
     ratio:float=1.0, # generated items per class = ratio x real training items of that class
     cache_dir:str|Path|None=None, # per-run JSON results, re-used when the configuration matches
@@ -485,7 +486,7 @@ def run_benchmark(
     base = {'ser': config.to_dict(), 'ratio': ratio, 'n_items': len(x), 'spec': spec_d}
     cache = Path(cache_dir) if cache_dir else None
     rows, preds, fits = [], {}, []
-    todo = [(k, s, a) for k in range(len(folds)) for s in seeds for a in arms]
+    todo = [(k, s, a) for k in range(len(folds)) if only_folds is None or k in only_folds for s in seeds for a in arms]
     bar = tqdm(todo, desc='benchmark', disable=not progress)
     fitted = {}
     for k, s, name in bar:
@@ -667,19 +668,25 @@ def protocol_note(bench:Benchmark)->str:
     return (f"Speaker-independent: {len(c['folds'])} folds (test speakers: {folds}), validation speakers from the training "
             f"side for early stopping; SER ResNet-{s['depth']} width {s['width']}, class-weighted loss; seeds {c['seeds']}; "
             f"generative arms add {c['ratio']:g} x the real training count per class, generators fitted per fold on training "
-            f"speakers only. Mean +- std over folds x seeds; differences to 'real' with a bootstrap 95 % interval over folds.")
+            f"speakers only. Mean +- std over folds x seeds; differences to 'real' with a bootstrap 95 % interval over folds "
+            f"(with fewer than 3 folds: over the pooled test items, marked 'items').")
 
-def _pm(m, s): return f'{m:.1f} ± {s:.1f}'
+def _pm(m, s, n:int=2): return f'{m:.1f}' if n < 2 else f'{m:.1f} ± {s:.1f}'  # one run has no spread to show
+
+def _ci_text(d:pd.DataFrame, metric:str, arm:str)->str:
+    "The difference with its interval: over folds from 3 folds on, over pooled test items below (a fold interval needs folds)"
+    r = d.loc[arm]
+    if r['folds'] >= 3 or 'item CI lo' not in r: return f"{r[f'd{metric} (pts)']:+.1f} [{r['fold CI lo']:+.1f}, {r['fold CI hi']:+.1f}]"
+    return f"{r[f'd{metric} (pts)']:+.1f} [{r['item CI lo']:+.1f}, {r['item CI hi']:+.1f}] items"
 
 def table5(bench:Benchmark, corpus:str|None=None, baseline:str='real', n_boot:int=5000)->pd.DataFrame:
     "Table 5 form: WA and UA per arm (%), the difference to real-only with its 95 % interval, and the paper's figures (theirs)"
     sm = summarize(bench, ('WA', 'UA'))
-    d = {m: paired_differences(bench, m, baseline, n_boot, items=False) for m in ('WA', 'UA')}
-    t = pd.DataFrame({'WA % (emogen)': [_pm(sm.loc[a, 'WA mean'], sm.loc[a, 'WA std']) for a in sm.index],
-                      'UA % (emogen)': [_pm(sm.loc[a, 'UA mean'], sm.loc[a, 'UA std']) for a in sm.index]}, index=sm.index)
+    d = {m: paired_differences(bench, m, baseline, n_boot, items=bench.runs.fold.nunique() < 3) for m in ('WA', 'UA')}
+    t = pd.DataFrame({'WA % (emogen)': [_pm(sm.loc[a, 'WA mean'], sm.loc[a, 'WA std'], sm.loc[a, 'runs']) for a in sm.index],
+                      'UA % (emogen)': [_pm(sm.loc[a, 'UA mean'], sm.loc[a, 'UA std'], sm.loc[a, 'runs']) for a in sm.index]}, index=sm.index)
     for m in ('WA', 'UA'):
-        t[f'Δ{m} pts [95% CI]'] = ['—' if a == baseline else
-                                   f"{d[m].loc[a, f'd{m} (pts)']:+.1f} [{d[m].loc[a, 'fold CI lo']:+.1f}, {d[m].loc[a, 'fold CI hi']:+.1f}]" for a in sm.index]
+        t[f'Δ{m} pts [95% CI]'] = ['—' if a == baseline else _ci_text(d[m], m, a) for a in sm.index]
     paper = PAPER_TABLE5.get((corpus or '').lower())
     if paper:
         for m in ('WA', 'UA'):
@@ -689,7 +696,7 @@ def table5(bench:Benchmark, corpus:str|None=None, baseline:str='real', n_boot:in
 def table12(bench:Benchmark)->pd.DataFrame:
     "Table 12 form: accuracy, macro precision, recall and F1 per arm (%, mean ± std over folds and seeds)"
     g = bench.runs.groupby('arm', sort=False)
-    return pd.DataFrame({n: [_pm(100*g[m].mean()[a], 100*g[m].std(ddof=0)[a]) for a in g.groups.keys()] for n, m in
+    return pd.DataFrame({n: [_pm(100*g[m].mean()[a], 100*g[m].std(ddof=0)[a], g.size()[a]) for a in g.groups.keys()] for n, m in
                          (('accuracy', 'WA'), ('precision', 'precision'), ('recall', 'recall'), ('F1', 'F1'))},
                         index=list(g.groups.keys())).loc[list(bench.runs.arm.unique())]
 

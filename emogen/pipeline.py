@@ -17,13 +17,16 @@ from .preprocessing import prepare_corpus, load_features, speaker_folds, feature
 
 # %% auto #0
 __all__ = ['RUN_PRESETS', 'STAGES', 'STAGE_INPUTS', 'STAGE_AFTER', 'STAGE_FUNCS', 'RunConfig', 'stage_keys', 'Run',
-           'stage_prepare', 'stage_explore', 'stage_train_vae', 'stage_train_diffusion', 'stage_generate',
+           'stage_prepare', 'stage_explore', 'stage_train_vae', 'stage_train_diffusion', 'stage_generate', 'benchmark',
            'stage_evaluate', 'build_report', 'stage_report', 'run_pipeline', 'run_cli']
 
 # %% ../nbs/05_pipeline.ipynb #cbe38812
 RUN_PRESETS = {
     'smoke': dict(features='smoke', models='smoke', per_class=4, max_folds=2, seeds=1, steps=20),
-    'cpu':   dict(features='emogen', models='cpu', per_class=6, max_folds=2, seeds=1, steps=50),
+    # cpu: sized so that EmoDB runs end to end in under an hour on a 2-core machine: the 1 M-parameter 'tiny' U-Net for
+    # 10 epochs, the VAE for 12, DDIM-10, half as many generated items as real ones, and one test fold (--folds for more)
+    'cpu':   dict(features='emogen', models='cpu', diffusion_size='tiny', vae={'epochs': 12}, per_class=4, max_folds=1,
+                  seeds=1, steps=10, ratio=0.5),
     'gpu':   dict(features='emogen', models='gpu', per_class=32, max_folds=None, seeds=3, steps=50),
     'paper': dict(features='paper', models='paper', per_class=32, max_folds=None, seeds=3, steps=50),
 }
@@ -36,6 +39,7 @@ class RunConfig:
     preset:str='smoke' # smoke, cpu, gpu, paper
     features:str='smoke' # feature preset (digits corpora always use 'digits')
     models:str='smoke' # size preset of the VAE, diffusion and SER configs
+    diffusion_size:str|None=None # size preset of the diffusion model, if not `models` (e.g. 'tiny')
     emotions:str='paper' # 'paper' (six emotions) or 'all'
     seed:int=0
     per_class:int=4 # generated items per class in the showcase sets
@@ -55,7 +59,7 @@ class RunConfig:
         "The configuration of a preset, with `overrides`"
         if preset not in RUN_PRESETS: raise ValueError(f"Unknown preset {preset!r}: choose one of {', '.join(RUN_PRESETS)}")
         d = dict(RUN_PRESETS[preset], preset=preset, corpus=corpus)
-        if corpus in ('digits', 'fsdd', 'audiomnist'): d['features'] = 'digits'
+        if corpus in ('digits', 'fsdd', 'audiomnist'): d['features'] = 'digits'; d.pop('diffusion_size', None)  # the digits system
         if corpus == 'ravdess': d['n_folds'] = 6
         return cls(**{**d, **{k: v for k, v in overrides.items() if v is not None}})
     def to_dict(self)->dict: return asdict(self)
@@ -69,9 +73,10 @@ STAGES = ['prepare', 'explore', 'train-vae', 'train-diffusion', 'generate', 'eva
 STAGE_INPUTS = {'prepare': ('corpus', 'data_dir', 'features', 'emotions'),
                 'explore': (),
                 'train-vae': ('models', 'vae', 'seed', 'n_folds'),
-                'train-diffusion': ('models', 'diffusion', 'seed', 'n_folds'),
+                'train-diffusion': ('models', 'diffusion_size', 'diffusion', 'seed', 'n_folds'),
                 'generate': ('per_class', 'steps', 'guidance', 'strength', 'seed'),
-                'evaluate': ('models', 'vae', 'diffusion', 'ser', 'n_folds', 'max_folds', 'seeds', 'ratio', 'steps', 'guidance', 'strength'),
+                'evaluate': ('models', 'diffusion_size', 'vae', 'diffusion', 'ser', 'n_folds', 'max_folds', 'seeds', 'ratio', 'steps',
+                             'guidance', 'strength'),
                 'report': ()}
 STAGE_AFTER = {'prepare': [], 'explore': ['prepare'], 'train-vae': ['prepare'], 'train-diffusion': ['prepare'],
                'generate': ['train-vae', 'train-diffusion'], 'evaluate': ['prepare', 'generate'], 'report': ['explore', 'generate', 'evaluate']}
@@ -109,7 +114,8 @@ class Run:
 
 # %% ../nbs/05_pipeline.ipynb #60c99a7e
 def _diffusion_preset(cfg:RunConfig)->str:
-    "The diffusion preset: the digits system (T = 300) for digit corpora beyond smoke tests"
+    "The diffusion preset: `diffusion_size` if set, else the digits system (T = 300) for digit corpora beyond smoke tests"
+    if cfg.diffusion_size: return cfg.diffusion_size
     return 'digits' if cfg.features == 'digits' and cfg.models != 'smoke' else cfg.models
 
 def _train_generator(run:Run, kind:str):
@@ -165,16 +171,44 @@ def stage_generate(run:Run):
     return out
 
 # %% ../nbs/05_pipeline.ipynb #616a6193
-def stage_evaluate(run:Run):
-    "The speaker-independent benchmark (all five arms) and the quality of the showcase sets"
-    from emogen.evaluation import run_benchmark, vae_factory, diffusion_factory, SERConfig, write_report, generation_quality, Refine
+def _digest(*arrays)->str:
+    h = hashlib.sha1()
+    for a in arrays: h.update(np.ascontiguousarray(a).tobytes())
+    return h.hexdigest()
+
+def _showcase_or_fit(run:Run, kind:str, factory):
+    "`factory`, except on the showcase fold's exact data and seed, where it loads the generator the train stage made"
+    f = run.features; fold = run.showcase_fold(f.meta)
+    x, y = np.asarray(f.x, np.float32), f.meta.label.values.astype(np.int64)
+    known = _digest(x[fold.train], y[fold.train], x[fold.val], y[fold.val])
+    def fit(x_train, y_train, x_val, y_val, spec, n_classes, seed):
+        data = _digest(np.asarray(x_train, np.float32), np.asarray(y_train, np.int64), np.asarray(x_val, np.float32), np.asarray(y_val, np.int64))
+        if seed == run.cfg.seed and data == known and run.best(kind).exists():
+            run.log.info(f'evaluate: the fold of the showcase {kind}: loading {run.best(kind)} instead of training it again')
+            from emogen.vae import load_vae
+            from emogen.diffusion import load_diffusion
+            return (load_vae if kind == 'vae' else load_diffusion)(run.best(kind), spec=f.spec)
+        return factory(x_train, y_train, x_val, y_val, spec, n_classes, seed)
+    fit.__dict__.update(factory.__dict__)  # key (the cache fingerprint), steps, guidance
+    return fit
+
+def benchmark(run:Run, only_folds:list|None=None):
+    "The speaker-independent benchmark of the run's config, all five arms; `only_folds` splits the work between processes"
+    from emogen.evaluation import run_benchmark, vae_factory, diffusion_factory, SERConfig, Refine
     f, c = run.features, run.cfg
     ser = dataclasses.replace(SERConfig.for_preset(c.models), **c.ser)
-    v, d = vae_factory(c.models, **c.vae), diffusion_factory(_diffusion_preset(c), steps=c.steps, guidance=c.guidance, **c.diffusion)
+    v = _showcase_or_fit(run, 'vae', vae_factory(c.models, **c.vae))
+    d = _showcase_or_fit(run, 'diffusion', diffusion_factory(_diffusion_preset(c), steps=c.steps, guidance=c.guidance, **c.diffusion))
     arms = {'real': None, 'real+specaugment': 'specaugment', 'real+vae': v, 'real+diffusion': d,
             'real+vae+diffusion': Refine(v, d, strength=c.strength, steps=c.steps, guidance=c.guidance)}
-    bench = run_benchmark(np.asarray(f.x), f.meta, f.classes, f.spec, arms, ser, n_folds=c.n_folds, max_folds=c.max_folds,
-                          seeds=tuple(range(c.seeds)), ratio=c.ratio, cache_dir=run.dir/'evaluation'/'runs', progress=run.progress)
+    return run_benchmark(np.asarray(f.x), f.meta, f.classes, f.spec, arms, ser, n_folds=c.n_folds, max_folds=c.max_folds, only_folds=only_folds,
+                         seeds=tuple(range(c.seeds)), ratio=c.ratio, cache_dir=run.dir/'evaluation'/'runs', progress=run.progress), ser
+
+def stage_evaluate(run:Run):
+    "The speaker-independent benchmark (all five arms) and the quality of the showcase sets"
+    from emogen.evaluation import write_report, generation_quality
+    f, c = run.features, run.cfg
+    bench, ser = benchmark(run)
     write_report(bench, run.dir/'evaluation', c.corpus)
     fold = run.showcase_fold(f.meta); x, y = np.asarray(f.x), f.meta.label.values
     sets = {name: (np.load(run.dir/'generated'/name/'features.npy'), pd.read_csv(run.dir/'generated'/name/'manifest.csv').label.values)
@@ -182,7 +216,7 @@ def stage_evaluate(run:Run):
     q = generation_quality(x[fold.train], y[fold.train], x[fold.val], y[fold.val], x[fold.test], y[fold.test], sets,
                            len(f.classes), ser, seed=c.seed, spec=f.spec, gl_items=2)
     q.to_csv(run.dir/'evaluation'/'generation_quality.csv')
-    return {'arms': list(arms), 'folds': int(bench.runs.fold.nunique()), 'seeds': int(bench.runs.seed.nunique())}
+    return {'arms': list(bench.config['arms']), 'folds': int(bench.runs.fold.nunique()), 'seeds': int(bench.runs.seed.nunique())}
 
 # %% ../nbs/05_pipeline.ipynb #1bc4127b
 def _png_html(path:Path, alt:str='figure')->str:
