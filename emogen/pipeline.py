@@ -193,19 +193,20 @@ def _showcase_or_fit(run:Run, kind:str, factory):
     return fit
 
 def benchmark(run:Run, only_folds:list|None=None):
-    "The speaker-independent benchmark of the run's config, all five arms; `only_folds` splits the work between processes"
-    from emogen.evaluation import run_benchmark, vae_factory, diffusion_factory, SERConfig, Refine
+    "The speaker-independent benchmark of the run's config: the five arms and the resampling control; `only_folds` splits the work between processes"
+    from emogen.evaluation import run_benchmark, vae_factory, diffusion_factory, SERConfig, Refine, fit_resample
     f, c = run.features, run.cfg
     ser = dataclasses.replace(SERConfig.for_preset(c.models), **c.ser)
     v = _showcase_or_fit(run, 'vae', vae_factory(c.models, **c.vae))
     d = _showcase_or_fit(run, 'diffusion', diffusion_factory(_diffusion_preset(c), steps=c.steps, guidance=c.guidance, **c.diffusion))
     arms = {'real': None, 'real+specaugment': 'specaugment', 'real+vae': v, 'real+diffusion': d,
-            'real+vae+diffusion': Refine(v, d, strength=c.strength, steps=c.steps, guidance=c.guidance)}
+            'real+vae+diffusion': Refine(v, d, strength=c.strength, steps=c.steps, guidance=c.guidance),
+            'real+resample': fit_resample}  # the control: as many added items, drawn from the real ones (more steps, no new information)
     return run_benchmark(np.asarray(f.x), f.meta, f.classes, f.spec, arms, ser, n_folds=c.n_folds, max_folds=c.max_folds, only_folds=only_folds,
                          seeds=tuple(range(c.seeds)), ratio=c.ratio, cache_dir=run.dir/'evaluation'/'runs', progress=run.progress), ser
 
 def stage_evaluate(run:Run):
-    "The speaker-independent benchmark (all five arms) and the quality of the showcase sets"
+    "The speaker-independent benchmark (five arms and the resampling control) and the quality of the showcase sets"
     from emogen.evaluation import write_report, generation_quality
     f, c = run.features, run.cfg
     bench, ser = benchmark(run)
