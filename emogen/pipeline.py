@@ -176,18 +176,17 @@ def _digest(*arrays)->str:
     for a in arrays: h.update(np.ascontiguousarray(a).tobytes())
     return h.hexdigest()
 
-def _showcase_or_fit(run:Run, kind:str, factory):
-    "`factory`, except on the showcase fold's exact data and seed, where it loads the generator the train stage made"
-    f = run.features; fold = run.showcase_fold(f.meta)
-    x, y = np.asarray(f.x, np.float32), f.meta.label.values.astype(np.int64)
-    known = _digest(x[fold.train], y[fold.train], x[fold.val], y[fold.val])
+def _fold_digest(x_train, y_train, x_val, y_val)->str:
+    return _digest(np.asarray(x_train, np.float32), np.asarray(y_train, np.int64), np.asarray(x_val, np.float32), np.asarray(y_val, np.int64))
+
+def _showcase_or_fit(run:Run, kind:str, factory, showcase:str):
+    "`factory`, except on the data (digest `showcase`) and seed of the showcase fold, where it loads the generator the train stage made"
     def fit(x_train, y_train, x_val, y_val, spec, n_classes, seed):
-        data = _digest(np.asarray(x_train, np.float32), np.asarray(y_train, np.int64), np.asarray(x_val, np.float32), np.asarray(y_val, np.int64))
-        if seed == run.cfg.seed and data == known and run.best(kind).exists():
+        if seed == run.cfg.seed and run.best(kind).exists() and _fold_digest(x_train, y_train, x_val, y_val) == showcase:
             run.log.info(f'evaluate: the fold of the showcase {kind}: loading {run.best(kind)} instead of training it again')
             from emogen.vae import load_vae
             from emogen.diffusion import load_diffusion
-            return (load_vae if kind == 'vae' else load_diffusion)(run.best(kind), spec=f.spec)
+            return (load_vae if kind == 'vae' else load_diffusion)(run.best(kind), spec=spec)
         return factory(x_train, y_train, x_val, y_val, spec, n_classes, seed)
     fit.__dict__.update(factory.__dict__)  # key (the cache fingerprint), steps, guidance
     return fit
@@ -197,12 +196,14 @@ def benchmark(run:Run, only_folds:list|None=None):
     from emogen.evaluation import run_benchmark, vae_factory, diffusion_factory, SERConfig, Refine, fit_resample
     f, c = run.features, run.cfg
     ser = dataclasses.replace(SERConfig.for_preset(c.models), **c.ser)
-    v = _showcase_or_fit(run, 'vae', vae_factory(c.models, **c.vae))
-    d = _showcase_or_fit(run, 'diffusion', diffusion_factory(_diffusion_preset(c), steps=c.steps, guidance=c.guidance, **c.diffusion))
+    x, y, fold = np.asarray(f.x), f.meta.label.values, run.showcase_fold(f.meta)
+    showcase = _fold_digest(x[fold.train], y[fold.train], x[fold.val], y[fold.val])
+    v = _showcase_or_fit(run, 'vae', vae_factory(c.models, **c.vae), showcase)
+    d = _showcase_or_fit(run, 'diffusion', diffusion_factory(_diffusion_preset(c), steps=c.steps, guidance=c.guidance, **c.diffusion), showcase)
     arms = {'real': None, 'real+specaugment': 'specaugment', 'real+vae': v, 'real+diffusion': d,
             'real+vae+diffusion': Refine(v, d, strength=c.strength, steps=c.steps, guidance=c.guidance),
             'real+resample': fit_resample}  # the control: as many added items, drawn from the real ones (more steps, no new information)
-    return run_benchmark(np.asarray(f.x), f.meta, f.classes, f.spec, arms, ser, n_folds=c.n_folds, max_folds=c.max_folds, only_folds=only_folds,
+    return run_benchmark(x, f.meta, f.classes, f.spec, arms, ser, n_folds=c.n_folds, max_folds=c.max_folds, only_folds=only_folds,
                          seeds=tuple(range(c.seeds)), ratio=c.ratio, cache_dir=run.dir/'evaluation'/'runs', progress=run.progress), ser
 
 def stage_evaluate(run:Run):
