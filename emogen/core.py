@@ -341,6 +341,8 @@ COMMANDS = {
     'generate':        ('emogen.diffusion',     'generate_cli',        'generate spectrograms and audio with a trained VAE or diffusion model'),
     'evaluate':        ('emogen.evaluation',    'evaluate_cli',        'the speaker-independent augmentation benchmark'),
     'run':             ('emogen.pipeline',      'run_cli',             'the whole pipeline, end to end, with a report'),
+    'train-enhancer':  ('emogen.enhancement',   'train_enhancer_cli',  'train the SEGAN enhancer (and the clean-speech prior of the refiner) on noisy/clean pairs'),
+    'enhance':         ('emogen.enhancement',   'enhance_cli',         'enhance a folder of noisy recordings (SEGAN, optionally refined by diffusion)'),
 }
 
 def _usage():
