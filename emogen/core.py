@@ -18,7 +18,7 @@ from fastcore.script import anno_parser
 __all__ = ['IN_TEST', 'COMMANDS', 'real_data_dir', 'get_device', 'seed_everything', 'rng_state', 'set_rng_state', 'flatten_state',
            'unflatten_state', 'atomic_path', 'write_json', 'read_json', 'CheckpointMismatch', 'save_checkpoint',
            'load_checkpoint', 'EarlyStopping', 'check_finite', 'EMA', 'fit', 'plot_history', 'processed_dir',
-           'models_dir', 'experiment_dir', 'cli_parser', 'main', 'fill_show_docs']
+           'models_dir', 'experiment_dir', 'UserError', 'cli_parser', 'main', 'fill_show_docs']
 
 # %% ../nbs/00a_core.ipynb #2fadefc9
 IN_TEST = bool(os.environ.get('IN_TEST'))  # set by `nbdev_test`: shrink work with it, don't skip it
@@ -332,6 +332,9 @@ def models_dir(out:str|Path, kind:str, corpus:str, preset:str)->Path: return Pat
 def experiment_dir(out:str|Path, run:str)->Path: return Path(out)/'experiments'/run
 
 # %% ../nbs/00a_core.ipynb #3919fb53
+class UserError(Exception):
+    "An error caused by the user's input or environment: `emogen` prints its one line (what is wrong, where, and the fix) and exits with code 2"
+
 COMMANDS = {
     'prepare':         ('emogen.preprocessing', 'prepare_cli',         'read a corpus and write its feature cache'),
     'synth':           ('emogen.preprocessing', 'synth_cli',           'write the built-in synthetic emotional-speech corpus as WAV files'),
@@ -364,6 +367,8 @@ def main(argv:list|None=None):
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or argv[0] in ('-h', '--help'): print(_usage()); return 0
     cmd, rest = argv[0], argv[1:]
+    debug = '--debug' in rest # show the traceback of a user error
+    rest = [a for a in rest if a != '--debug']
     if cmd not in COMMANDS: print(f"emogen: unknown command '{cmd}'\n\n{_usage()}", file=sys.stderr); return 2
     mod, fn, _ = COMMANDS[cmd]
     try: func = getattr(importlib.import_module(mod), fn)
@@ -371,7 +376,11 @@ def main(argv:list|None=None):
     func = getattr(func, '__wrapped__', func)
     args = vars(cli_parser(func, prog=f'emogen {cmd}').parse_args(rest))
     args.pop('pdb', None); args.pop('xtra', None)
-    res = func(**args)
+    try: res = func(**args)
+    except UserError as e:
+        if debug: raise
+        print(f"emogen {cmd}: {e}", file=sys.stderr)
+        return 2
     return 0 if res is None or not isinstance(res, int) else res
 
 # %% ../nbs/00a_core.ipynb #8eed5748
