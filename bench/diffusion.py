@@ -6,7 +6,19 @@
     sample set to held-out real features (mean/covariance of per-utterance mel profiles), from a small model
     trained on the synthetic corpus (`smoke` preset) on the training speakers only.
 
+(c) optimiser steps/s of latent against pixel diffusion (issue 12): a whole training step (`DiffusionModel.loss`,
+    backward, AdamW) at batch 16 on the shapes of the `emogen` features, interleaved, for the U-Net the `cpu` run
+    preset trains (latent `tiny` against the pixel `pixel-tiny` it replaced) and for the `cpu` size (latent `cpu`
+    against `pixel-cpu`); printed as `latent_vs_pixel_steps_per_s` (and `..._cpu_size`);
+(d) with `--workspace` (a workspace where `emogen prepare --corpus emodb` has run) and a trained latent model of
+    fold 0 (`--checkpoint`, trained here with the `tiny` preset on fold 0's training speakers if missing):
+    DPM-Solver++(2M) at 15 steps against DDIM-50 on the same starting noises, time per sample
+    (`dpmsolver15_vs_ddim50_speed`, DDIM's time over DPM's) and KID to the held-out speaker's real items in the
+    judge's space at equal n (`dpmsolver15_kid_ratio`, DPM's KID over DDIM's; the judge: openSMILE functionals and
+    logistic regression trained on the training speakers, `emogen.evaluation.fit_judge`).
+
 Usage: python bench/diffusion.py [--steps 6] [--epochs 30] [--n-per-class 8] [--threads 1] [--out /tmp/emogen-bench]
+                                 [--skip-ab] [--latent-steps 20] [--workspace WS --checkpoint CKPT --n-gen-per-class 12]
 """
 import argparse, time, tempfile, statistics, json
 from dataclasses import replace
@@ -14,7 +26,7 @@ from pathlib import Path
 import numpy as np, torch
 from scipy import linalg
 
-from emogen.diffusion import CondUNet, UNetConfig, DiffusionConfig, fit_diffusion, n_params
+from emogen.diffusion import CondUNet, UNetConfig, DiffusionConfig, DiffusionModel, fit_diffusion, load_diffusion, n_params
 from emogen.preprocessing import prepare_corpus, load_features, speaker_folds
 
 
@@ -84,6 +96,69 @@ def bench_sampling(epochs:int, n_per_class:int, out:Path):
     return res
 
 
+def bench_latent_vs_pixel(steps:int, batch:int=16, shape=(128, 176)):
+    "Median seconds per optimiser step of latent against pixel diffusion, interleaved, at the run presets' sizes"
+    res = {}
+    for latent, pixel in (('tiny', 'pixel-tiny'), ('cpu', 'pixel-cpu')):
+        torch.manual_seed(0)
+        models = {k: DiffusionModel(shape, 6, DiffusionConfig.for_preset(k)).train() for k in (latent, pixel)}
+        data = {k: (torch.randn(batch, *m.sample_shape), torch.randint(0, 6, (batch,))) for k, m in models.items()}
+        opts = {k: torch.optim.AdamW([p for p in m.parameters() if p.requires_grad], 1e-3) for k, m in models.items()}
+        times = {k: [] for k in models}
+        for i in range(steps + 1):
+            for k, m in models.items():
+                n = 1 if k == pixel else 10  # the latent step is short: time 10 in a row for each pixel step
+                t0 = time.perf_counter()
+                for _ in range(n):
+                    loss = m.loss(*data[k])['loss']
+                    opts[k].zero_grad(); loss.backward(); opts[k].step()
+                if i: times[k].append((time.perf_counter() - t0)/n)
+        r = {k: {'params': n_params(m.unet), 'sample_shape': list(m.sample_shape), 's_per_step': statistics.median(times[k]),
+                 'steps_per_s': 1/statistics.median(times[k])} for k, m in models.items()}
+        r['ratio'] = r[latent]['steps_per_s']/r[pixel]['steps_per_s']
+        res[f'{latent}_vs_{pixel}'] = r
+    return res
+
+
+def bench_solvers(workspace:Path, ckpt:Path|None, n_per_class:int, seed:int=0):
+    "DPM-Solver++ 15 against DDIM-50 on a latent EmoDB model of fold 0: time per sample and KID to the held-out speaker"
+    from emogen.evaluation import fit_judge, kid
+    from emogen.preprocessing import load_features, speaker_folds
+    fe = load_features(workspace, 'emodb', 'emogen')
+    fold = speaker_folds(fe.meta, seed=0)[0]
+    x, y = np.asarray(fe.x), fe.meta.label.values
+    ckpt = Path(ckpt) if ckpt else workspace/'models'/'fold0'/'diffusion-tiny.safetensors'
+    best = ckpt.with_name(ckpt.stem + '-best' + ckpt.suffix)
+    if not best.exists():
+        fit_diffusion(x[fold.train], y[fold.train], x[fold.val], y[fold.val], fe.spec, len(fe.classes),
+                      DiffusionConfig.for_preset('tiny'), seed=0, ckpt=ckpt, classes=fe.classes)
+    model = load_diffusion(best, spec=fe.spec, device='cpu')
+    C = len(fe.classes)
+    labels = torch.arange(C).repeat_interleave(n_per_class)  # as 03's EmoDB cells: the judge's cache serves both
+    xs, secs = {}, {}
+    for k, kw in (('dpm15', dict(sampler='dpm', steps=15)), ('ddim50', dict(sampler='ddim', steps=50)),
+                  ('dpm15', dict(sampler='dpm', steps=15))):  # DPM twice, before and after DDIM: load drift hits both
+        t0 = time.perf_counter()
+        xs[k] = model.sample(labels, generator=torch.Generator().manual_seed(seed), guidance=2.0, **kw)
+        secs.setdefault(k, []).append((time.perf_counter() - t0)/len(labels))
+    judge = fit_judge(x[fold.train], y[fold.train], x[fold.val], y[fold.val], fe.spec, C, cache_dir=workspace/'judge_cache')
+    x_test = x[fold.test]
+    n = min(len(x_test), len(labels))  # KID at equal n
+    take = lambda m, s: np.sort(np.random.default_rng(s).choice(m, n, replace=False)) if m > n else np.arange(m)
+    e_real = judge.embed(x_test[take(len(x_test), 0)])
+    ua = lambda pred, yy: float(np.mean([(pred[yy == c] == c).mean() for c in range(C) if (yy == c).any()]))
+    res = {'n': n, 'test_speakers': [str(s) for s in fold.test_speakers], 'n_per_class': n_per_class}
+    for k in ('dpm15', 'ddim50'):
+        est, se = kid(judge.embed(xs[k].numpy()[take(len(labels), 2)]), e_real)
+        res[k] = {'s_per_sample': min(secs[k]), 'KID': est, 'KID_se': se,
+                  'judge_UA_intended': ua(judge.predict(xs[k].numpy()), labels.numpy()),
+                  'finite': bool(torch.isfinite(xs[k]).all())}
+    res['KID_real_train_vs_heldout'] = kid(judge.embed(x[fold.train][take(len(fold.train), 1)]), e_real)
+    res['dpmsolver15_vs_ddim50_speed'] = res['ddim50']['s_per_sample']/res['dpm15']['s_per_sample']
+    res['dpmsolver15_kid_ratio'] = res['dpm15']['KID']/res['ddim50']['KID']
+    return res
+
+
 if __name__ == '__main__':
     p = argparse.ArgumentParser()
     p.add_argument('--steps', type=int, default=6, help='timed training steps per model')
@@ -91,9 +166,38 @@ if __name__ == '__main__':
     p.add_argument('--n-per-class', type=int, default=8)
     p.add_argument('--threads', type=int, default=1, help='torch threads (1 is fastest on a small shared CPU)')
     p.add_argument('--out', default=None)
+    p.add_argument('--skip-ab', action='store_true', help='skip (a) and (b), the benchmarks of issue 5')
+    p.add_argument('--skip-c', action='store_true', help='skip (c), latent against pixel steps per second')
+    p.add_argument('--latent-steps', type=int, default=8, help='timed pixel steps per model in (c)')
+    p.add_argument('--workspace', default=None, help='a workspace with EmoDB prepared (emogen features): runs (d)')
+    p.add_argument('--checkpoint', default=None, help='latent model of fold 0 (default WORKSPACE/models/fold0/diffusion-tiny)')
+    p.add_argument('--n-gen-per-class', type=int, default=8, help='samples per emotion and sampler in (d)')
     a = p.parse_args()
     torch.set_num_threads(a.threads); torch.manual_seed(0)
     print(f"torch {torch.__version__}, threads {torch.get_num_threads()}")
+    summary = {}
+    lp = {} if a.skip_c else bench_latent_vs_pixel(a.latent_steps)
+    if lp: print("\n(c) optimiser step, batch 16, latent (4 x 32 x 44) against pixel (128 x 176) diffusion, interleaved")
+    for name, r in lp.items():
+        for k, v in r.items():
+            if k != 'ratio': print(f"  {k:<11} {v['params']/1e6:5.2f} M  {v['s_per_step']*1e3:8.1f} ms/step  {v['steps_per_s']:7.2f} steps/s")
+        print(f"  {name}: latent {r['ratio']:.1f}x the steps per second")
+    if lp:
+        summary['latent_vs_pixel_steps_per_s'] = lp['tiny_vs_pixel-tiny']['ratio']
+        summary['latent_vs_pixel_steps_per_s_cpu_size'] = lp['cpu_vs_pixel-cpu']['ratio']
+    sv = None
+    if a.workspace:
+        sv = bench_solvers(Path(a.workspace), a.checkpoint, a.n_gen_per_class)
+        print(f"\n(d) EmoDB fold 0 (held-out speaker {', '.join(sv['test_speakers'])}), latent tiny model, guidance 2, n = {sv['n']}")
+        for k in ('dpm15', 'ddim50'):
+            r = sv[k]
+            print(f"  {k:<7} {r['s_per_sample']*1e3:7.1f} ms/sample  KID {r['KID']:.4f} ± {r['KID_se']:.4f}  judge UA {r['judge_UA_intended']:.3f}")
+        print(f"  real training vs held-out speakers: KID {sv['KID_real_train_vs_heldout'][0]:.4f} ± {sv['KID_real_train_vs_heldout'][1]:.4f}")
+        summary['dpmsolver15_vs_ddim50_speed'] = sv['dpmsolver15_vs_ddim50_speed']
+        summary['dpmsolver15_kid_ratio'] = sv['dpmsolver15_kid_ratio']
+    if a.skip_ab:
+        print(json.dumps({'latent_vs_pixel': lp, 'solvers': sv, **summary}, indent=1, default=float))
+        raise SystemExit
     tr = bench_training(a.steps)
     print("\n(a) training step, 128 x 176, batch 8, AdamW (median of", a.steps, "interleaved steps)")
     for k, r in tr.items(): print(f"  {k:<24} {r['params']/1e6:6.2f} M params  {r['s_per_step']:7.3f} s/step  {r['steps_per_s']:6.3f} steps/s")
@@ -107,4 +211,4 @@ if __name__ == '__main__':
         print(f"  {k:<9} {sm[k]['s_per_sample']*1e3:8.1f} ms/sample  FD(mel profiles) to held-out speaker {sm[k]['fd_to_heldout']:.3f}  finite={sm[k]['finite']}")
     print(f"  reference: FD real training speakers vs held-out speaker {sm['fd_real_train_vs_heldout']:.3f}")
     print(f"  DDIM-50 speed-up over DDPM-1000: {sm['ddpm1000']['s_per_sample']/sm['ddim50']['s_per_sample']:.1f}x")
-    print(json.dumps({'training': tr, 'sampling': sm}, indent=1, default=float))
+    print(json.dumps({'training': tr, 'sampling': sm, 'latent_vs_pixel': lp, 'solvers': sv, **summary}, indent=1, default=float))

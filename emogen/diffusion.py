@@ -5,6 +5,7 @@
 # %% ../nbs/03_diffusion_modeling.ipynb #d29a89ad
 from __future__ import annotations
 import math, time, copy, json
+import emogen
 from dataclasses import dataclass, field, asdict, replace
 from pathlib import Path
 import numpy as np
@@ -16,19 +17,31 @@ from tqdm.auto import tqdm
 from fastcore.script import call_parse
 from .core import (IN_TEST, get_device, seed_everything, fit, save_checkpoint, load_checkpoint, check_finite,
                          models_dir, processed_dir, write_json, real_data_dir)
+from .core import UserError
+from .vae import (SpecAutoencoder, AEConfig, fit_autoencoder, _spec_from_dict, load_vae, write_generated_set,
+                        requested_labels, model_size, default_features, cli_fold, load_features_cli)
 
 # %% auto #0
-__all__ = ['NoiseSchedule', 'q_sample', 'diffusion_target', 'predict_x0_eps', 'min_snr_weight', 'diffusion_loss', 'ddpm_step',
-           'ddim_step', 'UNetConfig', 'conv3', 'timestep_embedding', 'ResBlock', 'SelfAttention', 'downsample',
-           'upsample', 'CondUNet', 'n_params', 'DiffusionConfig', 'DiffusionModel', 'ddim_timesteps', 'sample_ddim',
-           'sample_ddpm', 'refine', 'fit_diffusion', 'load_diffusion', 'label_effect', 'class_separation',
-           'show_samples', 'generate_features', 'diffusion_path', 'train_diffusion_cli', 'generate_cli']
+__all__ = ['MIN_ALPHA_BAR', 'SAMPLERS', 'rescale_zero_terminal_snr', 'NoiseSchedule', 'q_sample', 'diffusion_target',
+           'predict_x0_eps', 'convert_prediction', 'min_snr_weight', 'diffusion_loss', 'ddpm_step', 'ddim_step',
+           'dpm_solver_step', 'UNetConfig', 'conv3', 'timestep_embedding', 'UNetResBlock', 'SelfAttention',
+           'downsample', 'upsample', 'CondUNet', 'n_params', 'DiffusionConfig', 'DiffusionModel', 'ddim_timesteps',
+           'sample_ddim', 'sample_dpm', 'sample_ddpm', 'refine', 'fit_diffusion', 'load_diffusion', 'label_effect',
+           'class_separation', 'show_samples', 'EmotionConverter', 'generate_features', 'diffusion_path',
+           'train_diffusion_cli', 'generate_cli']
 
 # %% ../nbs/03_diffusion_modeling.ipynb #3dac1ccb
 def _cosine_betas(T:int, s:float=0.008, max_beta:float=0.999)->np.ndarray:
     "Nichol & Dhariwal's cosine schedule: alpha_bar(t) = cos^2((t/T + s)/(1 + s) * pi/2)"
     f = lambda t: math.cos((t/T + s)/(1 + s)*math.pi/2)**2
     return np.array([min(1 - f(i+1)/f(i), max_beta) for i in range(T)])
+
+def rescale_zero_terminal_snr(betas:np.ndarray)->np.ndarray:
+    "Lin et al. 2024, algorithm 1: shift and scale sqrt(alpha_bar) so that alpha_bar[T-1] = 0 and alpha_bar[0] is kept"
+    ab_sqrt = np.sqrt(np.cumprod(1 - np.asarray(betas, dtype=np.float64)))
+    first, last = ab_sqrt[0], ab_sqrt[-1]
+    ab = ((ab_sqrt - last)*first/(first - last))**2
+    return 1 - np.concatenate([ab[:1], ab[1:]/ab[:-1]])
 
 class NoiseSchedule:
     "betas, alphas, alpha_bar and the posterior coefficients of a discrete diffusion process"
@@ -37,16 +50,19 @@ class NoiseSchedule:
                  T:int=1000, # number of diffusion steps
                  beta_start:float=1e-4, # first beta of the linear schedule
                  beta_end:float=0.02, # last beta of the linear schedule
+                 zero_terminal_snr:bool=False, # rescale the betas so that t = T-1 is pure noise
                 ):
         if kind == 'linear': betas = np.linspace(beta_start, beta_end, T, dtype=np.float64)
         elif kind == 'cosine': betas = _cosine_betas(T)
         else: raise ValueError(f"schedule kind must be 'linear' or 'cosine', not {kind!r}")
         if T < 2: raise ValueError(f"a schedule needs at least 2 steps, got T={T}")
-        self.kind, self.T = kind, T
+        if zero_terminal_snr: betas = rescale_zero_terminal_snr(betas)
+        self.kind, self.T, self.zero_terminal_snr = kind, T, zero_terminal_snr
         t64 = lambda a: torch.as_tensor(a, dtype=torch.float64)
         self.betas = t64(betas)
         self.alphas = 1 - self.betas
         self.alpha_bar = torch.cumprod(self.alphas, 0)
+        if zero_terminal_snr: self.alpha_bar[-1] = 0.  # exactly, not 1e-17 of rounding
         self.alpha_bar_prev = torch.cat([t64([1.0]), self.alpha_bar[:-1]])
         self.posterior_variance = self.betas*(1 - self.alpha_bar_prev)/(1 - self.alpha_bar)
         self.posterior_log_variance = torch.log(torch.clamp(self.posterior_variance, min=1e-20))
@@ -59,25 +75,43 @@ class NoiseSchedule:
         a = getattr(self, name)[t.long().cpu()].to(device=x.device, dtype=x.dtype)
         return a.view(-1, *([1]*(x.dim() - 1)))
 
-    def __repr__(self): return f"NoiseSchedule({self.kind!r}, T={self.T})"
+    def __repr__(self):
+        ztsnr = ', zero terminal SNR' if self.zero_terminal_snr else ''
+        return f"NoiseSchedule({self.kind!r}, T={self.T}{ztsnr})"
 
 # %% ../nbs/03_diffusion_modeling.ipynb #e584a9cb
 def q_sample(s:NoiseSchedule, x0:torch.Tensor, t:torch.Tensor, noise:torch.Tensor)->torch.Tensor:
     "Noise clean `x0` to timesteps `t` with the given `noise`"
     return s.at('alpha_bar', t, x0).sqrt()*x0 + (1 - s.at('alpha_bar', t, x0)).sqrt()*noise
 
-def diffusion_target(s:NoiseSchedule, x0, t, noise, prediction:str='eps')->torch.Tensor:
+def diffusion_target(s:NoiseSchedule, x0, t, noise, prediction:str='v')->torch.Tensor:
     "What the network learns to output: the noise ('eps') or the velocity ('v')"
     if prediction == 'eps': return noise
     if prediction == 'v': return s.at('alpha_bar', t, x0).sqrt()*noise - (1 - s.at('alpha_bar', t, x0)).sqrt()*x0
     raise ValueError(f"prediction must be 'eps' or 'v', not {prediction!r}")
 
-def predict_x0_eps(s:NoiseSchedule, xt, t, out, prediction:str='eps')->tuple:
+MIN_ALPHA_BAR = 2.0**-24  # where alpha_bar = 0 (zero terminal SNR), eps -> x0 divides by this instead (as diffusers)
+
+def predict_x0_eps(s:NoiseSchedule, xt, t, out, prediction:str='v')->tuple:
     "Clean sample and noise implied by the network output `out` at `xt`"
     ab = s.at('alpha_bar', t, xt)
-    if prediction == 'eps': return (xt - (1 - ab).sqrt()*out)/ab.sqrt(), out
+    if prediction == 'eps': return (xt - (1 - ab).sqrt()*out)/ab.clamp(min=MIN_ALPHA_BAR).sqrt(), out
     if prediction == 'v': return ab.sqrt()*xt - (1 - ab).sqrt()*out, ab.sqrt()*out + (1 - ab).sqrt()*xt
     raise ValueError(f"prediction must be 'eps' or 'v', not {prediction!r}")
+
+def convert_prediction(s:NoiseSchedule, xt, t, out,
+                       src:str, # what `out` is: 'eps', 'v' or 'x0'
+                       dst:str, # what to return: 'eps', 'v' or 'x0'
+                      )->torch.Tensor:
+    "Turn a prediction of one kind at (xt, t) into the equivalent prediction of another kind"
+    ab = s.at('alpha_bar', t, xt)
+    a, sg = ab.sqrt(), (1 - ab).sqrt()
+    if src == 'x0': x0, eps = out, (xt - a*out)/sg
+    else: x0, eps = predict_x0_eps(s, xt, t, out, src)
+    if dst == 'x0': return x0
+    if dst == 'eps': return eps
+    if dst == 'v': return a*eps - sg*x0
+    raise ValueError(f"dst must be 'eps', 'v' or 'x0', not {dst!r}")
 
 # %% ../nbs/03_diffusion_modeling.ipynb #36506452
 def min_snr_weight(s:NoiseSchedule, t, x, gamma:float, prediction:str='eps')->torch.Tensor:
@@ -102,26 +136,72 @@ def diffusion_loss(
     return err.mean()
 
 # %% ../nbs/03_diffusion_modeling.ipynb #0e0aa65f
-def ddpm_step(s:NoiseSchedule, out, t:int, xt, noise=None, prediction:str='eps', clip:float|None=None)->tuple:
+def _clamp(x0:torch.Tensor, clip)->torch.Tensor:
+    if clip is None: return x0
+    lo, hi = clip if isinstance(clip, (tuple, list)) else (-clip, clip)
+    return x0.clamp(lo, hi)
+
+def ddpm_step(s:NoiseSchedule, # the schedule the model was trained with
+              out:torch.Tensor, # the network output at (xt, t)
+              t:int, # the current timestep
+              xt:torch.Tensor, # the current sample
+              noise:torch.Tensor|None=None, # N(0, I) noise of the ancestral step (unused at t = 0)
+              prediction:str='v', # what `out` predicts: 'eps' or 'v'
+              clip=None, # clamp x0_hat to ±clip, or to a (low, high) range; None: no clamp
+             )->tuple:
     "x_{t-1} from x_t by ancestral sampling; returns (x_prev, x0_hat)"
     tt = torch.full((xt.shape[0],), t, dtype=torch.long)
-    x0, _ = predict_x0_eps(s, xt, tt, out, prediction)
-    if clip: x0 = x0.clamp(-clip, clip)
+    x0 = _clamp(predict_x0_eps(s, xt, tt, out, prediction)[0], clip)
     mean = s.at('posterior_mean_coef1', tt, xt)*x0 + s.at('posterior_mean_coef2', tt, xt)*xt
     if t == 0: return mean, x0
     return mean + s.at('posterior_variance', tt, xt).sqrt()*noise, x0
 
-def ddim_step(s:NoiseSchedule, out, t:int, t_prev:int, xt, eta:float=0., noise=None, prediction:str='eps',
-              clip:float|None=None)->tuple:
+def ddim_step(s:NoiseSchedule, # the schedule the model was trained with
+              out:torch.Tensor, # the network output at (xt, t)
+              t:int, # the current timestep
+              t_prev:int, # the timestep to jump to (-1: the clean end)
+              xt:torch.Tensor, # the current sample
+              eta:float=0., # noise scale: 0 deterministic DDIM, 1 DDPM-like
+              noise:torch.Tensor|None=None, # N(0, I) noise (needed when eta > 0)
+              prediction:str='v', # what `out` predicts: 'eps' or 'v'
+              clip=None, # clamp x0_hat to ±clip, or to a (low, high) range; None: no clamp
+             )->tuple:
     "x_{t_prev} from x_t by the DDIM update (t_prev = -1: the clean end); returns (x_prev, x0_hat)"
     tt = torch.full((xt.shape[0],), t, dtype=torch.long)
     x0, eps = predict_x0_eps(s, xt, tt, out, prediction)
-    if clip: x0 = x0.clamp(-clip, clip)
-    ab = s.alpha_bar[t].item(); ab_prev = s.alpha_bar[t_prev].item() if t_prev >= 0 else 1.0
+    x0 = _clamp(x0, clip)
+    ab = s.alpha_bar[t].item()
+    ab_prev = s.alpha_bar[t_prev].item() if t_prev >= 0 else 1.0
     sigma = eta*math.sqrt((1 - ab_prev)/(1 - ab)*(1 - ab/ab_prev))
     x_prev = math.sqrt(ab_prev)*x0 + math.sqrt(max(1 - ab_prev - sigma**2, 0.))*eps
     if eta > 0: x_prev = x_prev + sigma*noise
     return x_prev, x0
+
+# %% ../nbs/03_diffusion_modeling.ipynb #8249fdc4
+def _alpha_sigma_lambda(s:NoiseSchedule, t:int)->tuple:
+    if t < 0: return 1., 0., math.inf  # the clean end
+    ab = max(s.alpha_bar[t].item(), MIN_ALPHA_BAR)
+    a, sg = math.sqrt(ab), math.sqrt(1 - ab)
+    return a, sg, math.log(a) - math.log(sg)
+
+def dpm_solver_step(s:NoiseSchedule, # the schedule the model was trained with
+                    x:torch.Tensor, # the sample at timestep t
+                    x0:torch.Tensor, # the (guided, clamped) clean-sample estimate at t
+                    t:int, # the current timestep
+                    t_next:int, # the timestep to go to (-1: the clean end)
+                    prev:tuple|None=None, # (x0 estimate, timestep) of the previous step: second order; None: first
+                   )->torch.Tensor:
+    "One DPM-Solver++(2M) update from t to t_next (first order without `prev`, and always on the last step)"
+    a_s, s_s, l_s = _alpha_sigma_lambda(s, t)
+    a_t, s_t, l_t = _alpha_sigma_lambda(s, t_next)
+    if t_next < 0: return x0  # sigma = 0: the first-order update is x0 itself
+    h = l_t - l_s
+    d = x0
+    if prev is not None:
+        x0_prev, t_prev = prev
+        r = (l_s - _alpha_sigma_lambda(s, t_prev)[2])/h
+        d = x0 + (x0 - x0_prev)/(2*r)
+    return (s_t/s_s)*x - a_t*math.expm1(-h)*d
 
 # %% ../nbs/03_diffusion_modeling.ipynb #4805f37d
 @dataclass
@@ -140,12 +220,17 @@ class UNetConfig:
 
     @classmethod
     def for_preset(cls, name:str)->'UNetConfig':
-        "Sizes: 'smoke' (tests), 'tiny' (the CPU pipeline, 1.1 M), 'cpu' (3.1 M), 'gpu'/'paper' (the reference, 63 M), 'digits'"
+        "Pixel: 'smoke', 'tiny' (1.1 M), 'cpu' (3.1 M), 'gpu'/'paper' (reference, 63 M), 'digits'; latents: 'latent-*'"
         presets = {'smoke': dict(base=16, mults=(1, 2, 2), n_res=1, attn_levels=1, norm_groups=8),
                    'tiny': dict(base=16, mults=(1, 2, 4, 4), n_res=1, attn_levels=1, norm_groups=8),
                    'cpu': dict(base=32, mults=(1, 2, 2, 4), n_res=1, attn_levels=1, norm_groups=8),
                    'gpu': {}, 'paper': {}, 'emogen': {},
-                   'digits': dict(base=64, mults=(1, 2, 4), n_res=2, attn_levels=1)}
+                   'digits': dict(base=64, mults=(1, 2, 4), n_res=2, attn_levels=1),
+                   # on 4-channel 32 x 44 latents (the `emogen` features through the autoencoder)
+                   'latent-smoke': dict(base=16, mults=(1, 2), n_res=1, attn_levels=1, norm_groups=8),
+                   'latent-tiny': dict(base=16, mults=(1, 2, 2), n_res=1, attn_levels=1, norm_groups=8),
+                   'latent-cpu': dict(base=32, mults=(1, 2, 2), n_res=1, attn_levels=1, norm_groups=8),
+                   'latent-gpu': dict(base=128, mults=(1, 2, 3, 4), n_res=2, attn_levels=2, heads=4)}
         if name not in presets: raise ValueError(f"unknown U-Net preset {name!r}: choose one of {list(presets)}")
         return cls(**presets[name])
 
@@ -170,7 +255,7 @@ def timestep_embedding(t:torch.Tensor, dim:int, max_period:float=10000.)->torch.
     a = t.float()[:, None]*freqs[None]
     return torch.cat([a.cos(), a.sin()], 1)
 
-class ResBlock(nn.Module):
+class UNetResBlock(nn.Module):
     "GroupNorm-act-conv, plus the (time + emotion) embedding, GroupNorm-act-dropout-conv, with a residual path"
     def __init__(self, ci:int, co:int, emb:int, cfg:UNetConfig):
         super().__init__()
@@ -198,14 +283,16 @@ class SelfAttention(nn.Module):
         return x + self.proj(h.transpose(-1, -2).reshape(B, C, H, W))
 
 def downsample(c:int, separable:bool=False)->nn.Module: return conv3(c, c, separable, stride=2)
-def upsample(c:int, separable:bool=False)->nn.Module: return nn.Sequential(nn.Upsample(scale_factor=2.), conv3(c, c, separable))
+def upsample(c:int, separable:bool=False)->nn.Module:
+    return nn.Sequential(nn.Upsample(scale_factor=2.), conv3(c, c, separable))
 
 # %% ../nbs/03_diffusion_modeling.ipynb #ea67ed8a
 class CondUNet(nn.Module):
-    "Emotion-conditional U-Net: (B, 1, H, W) noisy spectrograms, timesteps (B,), labels (B,) -> (B, 1, H, W)"
+    "Emotion-conditional U-Net: (B, C, H, W) noisy spectrograms or latents, timesteps (B,), labels (B,) -> (B, C, H, W)"
     def __init__(self,
                  n_classes:int, # emotions; label `n_classes` is the null (unconditional) label
-                 cfg:UNetConfig|None=None,
+                 cfg:UNetConfig|None=None, # architecture
+                 in_channels:int=1, # 1 for spectrograms; the latent channels for latent diffusion
                 ):
         super().__init__()
         cfg = cfg or UNetConfig()
@@ -214,25 +301,26 @@ class CondUNet(nn.Module):
         self.time_mlp = nn.Sequential(nn.Linear(cfg.base, ed), _act(cfg.act), nn.Linear(ed, ed))
         self.label_emb = nn.Embedding(n_classes + 1, ed)
         attn = lambda lvl: lvl >= L - cfg.attn_levels
-        self.conv_in = nn.Conv2d(1, cfg.base, 3, 1, 1)
+        self.conv_in = nn.Conv2d(in_channels, cfg.base, 3, 1, 1)
         self.down, skips, c = nn.ModuleList(), [cfg.base], cfg.base
         for lvl, co in enumerate(chs):
             for _ in range(cfg.n_res):
-                self.down.append(ResBlock(c, co, ed, cfg)); c = co; skips.append(c)
+                self.down.append(UNetResBlock(c, co, ed, cfg)); c = co; skips.append(c)
                 if attn(lvl): self.down.append(SelfAttention(c, cfg.heads, cfg.norm_groups))
             if lvl < L - 1: self.down.append(downsample(c, cfg.separable)); skips.append(c)
-        self.mid = nn.ModuleList([ResBlock(c, c, ed, cfg), SelfAttention(c, cfg.heads, cfg.norm_groups), ResBlock(c, c, ed, cfg)])
+        self.mid = nn.ModuleList([UNetResBlock(c, c, ed, cfg), SelfAttention(c, cfg.heads, cfg.norm_groups),
+                                  UNetResBlock(c, c, ed, cfg)])
         self.up = nn.ModuleList()
         for lvl in reversed(range(L)):
             for _ in range(cfg.n_res + 1):
-                self.up.append(ResBlock(c + skips.pop(), chs[lvl], ed, cfg)); c = chs[lvl]
+                self.up.append(UNetResBlock(c + skips.pop(), chs[lvl], ed, cfg)); c = chs[lvl]
                 if attn(lvl): self.up.append(SelfAttention(c, cfg.heads, cfg.norm_groups))
             if lvl > 0: self.up.append(upsample(c, cfg.separable))
-        self.out = nn.Sequential(_norm(c, cfg.norm_groups), _act(cfg.act), nn.Conv2d(c, 1, 3, 1, 1))
+        self.out = nn.Sequential(_norm(c, cfg.norm_groups), _act(cfg.act), nn.Conv2d(c, in_channels, 3, 1, 1))
         nn.init.zeros_(self.out[-1].weight); nn.init.zeros_(self.out[-1].bias)
 
     def _run(self, blk, h, emb):
-        if isinstance(blk, ResBlock):
+        if isinstance(blk, UNetResBlock):
             if self.cfg.checkpointing and self.training and torch.is_grad_enabled():
                 return grad_checkpoint(blk, h, emb, use_reentrant=False)
             return blk(h, emb)
@@ -249,7 +337,7 @@ class CondUNet(nn.Module):
             if not isinstance(blk, SelfAttention): hs.append(h)
         for blk in self.mid: h = self._run(blk, h, emb)
         for blk in self.up:
-            if isinstance(blk, ResBlock): h = torch.cat([h, hs.pop()], 1)
+            if isinstance(blk, UNetResBlock): h = torch.cat([h, hs.pop()], 1)
             h = self._run(blk, h, emb)
         return self.out(h)[..., :H, :W]
 
@@ -258,65 +346,121 @@ def n_params(m:nn.Module)->int: return sum(p.numel() for p in m.parameters())
 # %% ../nbs/03_diffusion_modeling.ipynb #e24e752e
 @dataclass
 class DiffusionConfig:
-    "Schedule, objective and training settings of the diffusion model (the U-Net's are in `unet`)"
+    "Schedule, objective, space and training settings of the diffusion model (the U-Net's are in `unet`)"
     unet:UNetConfig=field(default_factory=UNetConfig)
     schedule:str='linear' # 'linear' or 'cosine'
     T:int=1000 # diffusion steps (300 for 'digits')
-    prediction:str='eps' # 'eps' or 'v'
+    zero_terminal_snr:bool=False # rescale the betas so that the last step is pure noise (with v prediction)
+    prediction:str='v' # 'v' (velocity) or 'eps' (noise)
     loss:str='l2' # 'l2' or 'l1'
     min_snr_gamma:float|None=None # e.g. 5.0 for min-SNR weighting
     p_uncond:float=0.1 # label dropout for classifier-free guidance
-    lr:float=2e-4
-    batch_size:int=16
-    clip:float=1.0
-    epochs:int=200
+    lr:float=2e-4 # peak AdamW learning rate
+    batch_size:int=16 # items per optimiser step
+    clip:float=1.0 # gradient-norm clipping
+    epochs:int=200 # at most (see `train_steps`)
+    train_steps:int|None=None # optimiser steps; if set, the epochs are as many as these need (overrides `epochs`)
     warmup:int=500 # warm-up steps of the cosine learning-rate schedule
-    weight_decay:float=0.0
-    ema_decay:float=0.999
+    weight_decay:float=0.0 # AdamW weight decay
+    ema_decay:float=0.999 # decay of the EMA weights that sampling uses
     patience:int|None=30 # early stopping (epochs without a better validation loss)
     val_repeats:int=2 # fixed (t, noise) draws per validation item
-    clip_x0:float|None=5.0 # clamp the predicted clean features to ±clip_x0 (normalised units) at every sampling step, like diffusers' clip_sample; None: no clamp
+    clip_x0:float|str|None='auto' # clamp x0_hat while sampling: 'auto' (the training data's range), ±a number, None
+    space:str='pixel' # 'pixel': diffuse the features; 'latent': diffuse the latents of a `SpecAutoencoder`
+    autoencoder:dict=field(default_factory=dict) # `AEConfig` of the latent space (space 'latent')
+    sampler:str='ddim' # default sampler of `.sample`: 'ddim', 'dpm' (DPM-Solver++(2M)) or 'ddpm'
+    sample_steps:int=50 # default number of sampling steps
 
     @classmethod
     def for_preset(cls, name:str)->'DiffusionConfig':
-        "'smoke' (tests), 'tiny' (minutes per epoch on a CPU), 'cpu', 'gpu', 'paper' or 'digits' (T = 300)"
-        unet = UNetConfig.for_preset(name)
-        over = {'smoke': dict(epochs=30, warmup=20, ema_decay=0.9, patience=None, val_repeats=4),
-                'tiny': dict(epochs=10, lr=1e-3, warmup=50, ema_decay=0.98, patience=None),
-                'cpu': dict(epochs=60, warmup=100, ema_decay=0.995, patience=15),
-                'gpu': {}, 'paper': {}, 'emogen': {}, 'digits': dict(T=300)}[name]
-        return cls(unet=unet, **over)
+        "Latent: 'tiny' (the CPU pipeline), 'cpu', 'gpu', 'smoke-latent'; pixel: 'smoke', 'pixel-*', 'paper', 'digits'"
+        pixel = {'smoke': ('smoke', dict(epochs=30, warmup=20, ema_decay=0.9, patience=None, val_repeats=4)),
+                 'pixel-tiny': ('tiny', dict(epochs=10, lr=1e-3, warmup=50, ema_decay=0.98, patience=None)),
+                 'pixel-cpu': ('cpu', dict(epochs=60, warmup=100, ema_decay=0.995, patience=15)),
+                 'pixel-gpu': ('gpu', {}), 'paper': ('paper', {}), 'emogen': ('emogen', {}),
+                 'digits': ('digits', dict(T=300, zero_terminal_snr=True, sampler='dpm', sample_steps=20))}
+        ae = lambda p: AEConfig.for_preset(p).to_dict()
+        common = dict(space='latent', sampler='dpm', sample_steps=15, patience=None, lr=1e-3, warmup=200)
+        latent = {'smoke-latent': ('latent-smoke',
+                                   dict(train_steps=60, warmup=10, ema_decay=0.9, autoencoder=ae('smoke'))),
+                  'tiny': ('latent-tiny', dict(train_steps=10000, ema_decay=0.999, autoencoder=ae('tiny'))),
+                  'cpu': ('latent-cpu', dict(train_steps=12000, ema_decay=0.999, autoencoder=ae('cpu'))),
+                  'gpu': ('latent-gpu', dict(train_steps=100000, lr=2e-4, ema_decay=0.9999, autoencoder=ae('gpu')))}
+        if name in pixel: return cls(unet=UNetConfig.for_preset(pixel[name][0]), **pixel[name][1])
+        if name in latent: return cls(unet=UNetConfig.for_preset(latent[name][0]), **{**common, **latent[name][1]})
+        raise ValueError(f"unknown diffusion preset {name!r}: choose one of {list(pixel) + list(latent)}")
 
     def to_dict(self)->dict: return asdict(self)
     @classmethod
     def from_dict(cls, d:dict)->'DiffusionConfig':
-        d = dict(d); u = dict(d.pop('unet')); u['mults'] = tuple(u['mults'])
+        "Rebuild from `to_dict()` (or its JSON round trip); unknown keys are ignored"
+        d = dict(d)
+        u = dict(d.pop('unet'))
+        u['mults'] = tuple(u['mults'])
+        if d.get('autoencoder'): d['autoencoder'] = AEConfig.from_dict(d['autoencoder']).to_dict()  # lists -> tuples
         return cls(unet=UNetConfig(**u), **{k: v for k, v in d.items() if k in cls.__dataclass_fields__})
 
 # %% ../nbs/03_diffusion_modeling.ipynb #7b2ab3d2
 def _shape(spec)->tuple: return tuple(spec) if isinstance(spec, (tuple, list)) else tuple(spec.shape)
 
+def _raw(model): return getattr(model, 'module', model)  # the model inside a DistributedDataParallel wrapper
+
 class DiffusionModel(nn.Module):
-    "A conditional U-Net with its noise schedule, feature shape and emotion names"
+    "A conditional U-Net with its noise schedule, feature shape, emotion names and (latent diffusion) its autoencoder"
     def __init__(self,
                  spec, # the FeatureSpec (or just its (n_mels, n_frames) shape)
                  n_classes:int, # number of emotions
-                 config:DiffusionConfig|None=None,
+                 config:DiffusionConfig|None=None, # schedule, objective, space, sizes
                  classes:list|None=None, # emotion names, index = label
+                 autoencoder:SpecAutoencoder|None=None, # a trained one (space 'latent'); default: built from the config
                 ):
         super().__init__()
-        self.config = config or DiffusionConfig()
+        self.config = cfg = config or DiffusionConfig()
         self.spec, self.shape, self.n_classes = spec, _shape(spec), n_classes
         self.classes = list(classes) if classes is not None else [str(i) for i in range(n_classes)]
-        self.unet = CondUNet(n_classes, self.config.unet)
-        self.schedule = NoiseSchedule(self.config.schedule, self.config.T)
+        if cfg.space not in ('pixel', 'latent'):
+            raise ValueError(f"space must be 'pixel' or 'latent', not {cfg.space!r}")
+        self.autoencoder = None
+        if cfg.space == 'latent':
+            self.autoencoder = autoencoder or SpecAutoencoder(spec, AEConfig.from_dict(cfg.autoencoder))
+            self.autoencoder.requires_grad_(False).eval()
+        self.sample_shape = self.autoencoder.latent_shape if self.autoencoder is not None else self.shape
+        in_channels = self.sample_shape[0] if self.autoencoder is not None else 1
+        self.unet = CondUNet(n_classes, cfg.unet, in_channels=in_channels)
+        self.schedule = NoiseSchedule(cfg.schedule, cfg.T, zero_terminal_snr=cfg.zero_terminal_snr)
+        self.register_buffer('data_range', torch.tensor([-math.inf, math.inf]))  # set by `fit_diffusion`
 
     @property
     def device(self): return next(self.parameters()).device
 
+    def train(self, mode:bool=True):
+        super().train(mode)
+        if self.autoencoder is not None: self.autoencoder.eval()  # frozen: its GroupNorms have no state, but be safe
+        return self
+
     def forward(self, x, t, labels=None):
-        "Network output for features x (B, n_mels, n_frames); labels None or `n_classes` = unconditional"
+        "Network output for x (B, *sample_shape) at timesteps t; labels None or `n_classes` = unconditional"
+        if self.autoencoder is not None: return self.unet(x, t, labels)
         return self.unet(x[:, None], t, labels)[:, 0]
+
+    @torch.no_grad()
+    def encode(self, x)->torch.Tensor:
+        "Features (B, n_mels, n_frames) -> the space the diffusion runs in (scaled latents, or the features themselves)"
+        return x if self.autoencoder is None else self.autoencoder.encode(x)
+
+    @torch.no_grad()
+    def decode(self, z)->torch.Tensor:
+        "The diffusion space -> features (B, n_mels, n_frames)"
+        return z if self.autoencoder is None else self.autoencoder.decode(z)
+
+    def clip_range(self):
+        "The clamp of x0_hat while sampling: None, or (low, high)"
+        c = self.config.clip_x0
+        if c is None: return None
+        if c == 'auto':
+            lo, hi = self.data_range.tolist()
+            return (lo, hi) if math.isfinite(lo) and math.isfinite(hi) else None
+        return (-float(c), float(c))
 
     def labels(self, labels)->torch.Tensor:
         "Labels as a LongTensor: ints, a tensor, or emotion names; checked against the classes"
@@ -328,18 +472,21 @@ class DiffusionModel(nn.Module):
             labels = torch.tensor(labels, dtype=torch.long)
         labels = labels.long()
         if labels.numel() and (labels.min() < 0 or labels.max() > self.n_classes):
-            raise ValueError(f"labels must lie in 0..{self.n_classes - 1} (or {self.n_classes} = unconditional), got {labels.tolist()}")
+            raise ValueError(f"labels must lie in 0..{self.n_classes - 1} (or {self.n_classes} = unconditional), "
+                             f"got {labels.tolist()}")
         return labels
 
-    def loss(self, x0, labels, t=None, noise=None)->dict:
-        "Training loss on clean features x0 (B, n_mels, n_frames); random t/noise unless given (validation)"
+    def loss(self, x0, labels, t=None, noise=None,
+             net=None, # the callable that runs the network (default self; under DDP, the wrapper: gradients sync)
+            )->dict:
+        "Training loss on clean x0 (B, *sample_shape); random t/noise unless given (validation)"
         cfg, s = self.config, self.schedule
         if t is None: t = torch.randint(0, s.T, (x0.shape[0],), device=x0.device)
         if noise is None: noise = torch.randn_like(x0)
         if self.training and cfg.p_uncond > 0:  # label dropout -> the null class
             labels = torch.where(torch.rand(labels.shape, device=labels.device) < cfg.p_uncond,
                                  torch.full_like(labels, self.n_classes), labels)
-        out = self(q_sample(s, x0, t, noise), t, labels)
+        out = (net or self)(q_sample(s, x0, t, noise), t, labels)
         target = diffusion_target(s, x0, t, noise, cfg.prediction)
         return {'loss': diffusion_loss(out, target, s, t, cfg.loss, cfg.min_snr_gamma, cfg.prediction)}
 
@@ -352,7 +499,10 @@ class DiffusionModel(nn.Module):
         return u + guidance*(c - u)
 
 # %% ../nbs/03_diffusion_modeling.ipynb #c1608022
-def ddim_timesteps(T:int, steps:int, t_start:int|None=None)->list:
+def ddim_timesteps(T:int, # the schedule's number of steps
+                   steps:int, # how many sampling steps
+                   t_start:int|None=None, # the first timestep (default T-1; lower for SDEdit)
+                  )->list:
     "`steps` decreasing timesteps from `t_start` (default T-1) towards 0, evenly spaced, then -1 (the clean end)"
     t_start = T - 1 if t_start is None else t_start
     if not 1 <= steps: raise ValueError(f"steps must be at least 1, got {steps}")
@@ -364,29 +514,37 @@ def _randn(shape, generator, device):
     gdev = generator.device if generator is not None else torch.device('cpu')
     return torch.randn(shape, generator=generator, device=gdev).to(device)
 
+SAMPLERS = ('ddim', 'dpm', 'ddpm')
+
 @torch.no_grad()
-def _sample(model, labels, generator, guidance, ts, eta, x=None, snapshots=0, progress=False, ancestral=False):
-    dev, s, p = model.device, model.schedule, model.config.prediction
+def _sample(model, labels, generator, guidance, ts, eta, x=None, snapshots=0, progress=False, sampler='ddim'):
+    "Run `sampler` over timesteps `ts` from x (default: noise) in the diffusion space; returns decoded features"
+    dev, s, p, clip = model.device, model.schedule, model.config.prediction, model.clip_range()
     labels = labels.to(dev) if labels is not None else None
-    if x is None: x = _randn((len(labels), *model.shape), generator, dev)
-    x, traj = x.to(dev), []
+    if x is None: x = _randn((len(labels), *model.sample_shape), generator, dev)
+    x, traj, prev = x.to(dev), [], None
     keep = set(np.linspace(0, len(ts) - 2, snapshots).round().astype(int)) if snapshots else set()
     for i in tqdm(range(len(ts) - 1), disable=not progress, desc='sampling', leave=False):
-        t = ts[i]; tt = torch.full((x.shape[0],), t, device=dev, dtype=torch.long)
+        t, t_next = ts[i], ts[i+1]
+        tt = torch.full((x.shape[0],), t, device=dev, dtype=torch.long)
         out = model.guided(x, tt, labels, guidance)
-        z = _randn(x.shape, generator, dev) if (ancestral and t > 0) or (not ancestral and eta > 0) else None
-        c = model.config.clip_x0
-        x, x0 = ddpm_step(s, out, t, x, z, p, clip=c) if ancestral else ddim_step(s, out, t, ts[i+1], x, eta, z, p, clip=c)
-        if i in keep: traj.append((t, x0.cpu()))
-    return x.float().cpu(), traj
+        if sampler == 'ddpm':
+            x, x0 = ddpm_step(s, out, t, x, _randn(x.shape, generator, dev) if t > 0 else None, p, clip=clip)
+        elif sampler == 'ddim':
+            z = _randn(x.shape, generator, dev) if eta > 0 else None
+            x, x0 = ddim_step(s, out, t, t_next, x, eta, z, p, clip=clip)
+        else:
+            x0 = _clamp(predict_x0_eps(s, x, tt, out, p)[0], clip)
+            x, prev = dpm_solver_step(s, x, x0, t, t_next, prev), (x0, t)
+        if i in keep: traj.append((t, model.decode(x0).cpu()))
+    return model.decode(x).float().cpu(), traj
 
 def _batched(model, labels, batch_size, fn):
-    model_was_training = model.training; model.eval()
-    try:
-        res = [fn(labels[i:i+batch_size], i) for i in range(0, len(labels), batch_size)]
+    model_was_training = model.training
+    model.eval()
+    try: res = [fn(labels[i:i+batch_size], i) for i in range(0, len(labels), batch_size)]
     finally: model.train(model_was_training)
-    xs = torch.cat([r[0] for r in res])
-    return xs, [r[1] for r in res]
+    return torch.cat([r[0] for r in res]), [r[1] for r in res]
 
 def _start(x_T, i, n): return None if x_T is None else torch.as_tensor(x_T, dtype=torch.float32)[i:i+n]
 
@@ -396,26 +554,46 @@ def sample_ddim(model:DiffusionModel,
                 guidance:float=2.0, # classifier-free guidance scale
                 eta:float=0.0, # 0: deterministic DDIM, 1: DDPM-like noise
                 generator=None, # torch.Generator for all the randomness
-                batch_size:int=64,
+                batch_size:int=64, # samples per network call
                 snapshots:int=0, # keep this many intermediate x0 predictions (of the first batch)
-                progress:bool=False,
+                progress:bool=False, # progress bar over the steps
                 return_trajectory:bool=False, # return (samples, [(t, x0_hat)...])
-                x_T:torch.Tensor|None=None, # the starting noise (B, n_mels, n_frames); default drawn from `generator`
+                x_T:torch.Tensor|None=None, # starting noise (B, *model.sample_shape); default: from `generator`
+                sampler:str='ddim', # 'ddim' or 'dpm' (DPM-Solver++(2M), which ignores eta)
                ):
-    "DDIM samples (B, n_mels, n_frames) for `labels`"
+    "DDIM (or DPM-Solver++) samples (B, n_mels, n_frames) for `labels`"
+    if sampler not in ('ddim', 'dpm'): raise ValueError(f"sampler must be one of {SAMPLERS}, not {sampler!r}")
     labels, ts = model.labels(labels), ddim_timesteps(model.schedule.T, steps)
     xs, trajs = _batched(model, labels, batch_size,
                          lambda l, i: _sample(model, l, generator, guidance, ts, eta, x=_start(x_T, i, len(l)),
-                                              snapshots=snapshots, progress=progress))
+                                              snapshots=snapshots, progress=progress, sampler=sampler))
     return (xs, trajs[0]) if return_trajectory else xs
 
-def sample_ddpm(model:DiffusionModel, labels, guidance:float=2.0, generator=None, batch_size:int=64,
-                snapshots:int=0, progress:bool=False, return_trajectory:bool=False, x_T=None):
-    "Ancestral DDPM samples over all T steps (arguments as `sample_ddim`)"
+def sample_dpm(model:DiffusionModel,
+               labels, # emotions (ints or names), one per sample; n_classes = unconditional
+               steps:int=15, # solver steps (network calls, twice that with guidance)
+               guidance:float=2.0, # classifier-free guidance scale
+               generator=None, # torch.Generator for the starting noise
+               **kwargs, # batch_size, snapshots, progress, return_trajectory, x_T as `sample_ddim`
+              ):
+    "DPM-Solver++(2M) samples (B, n_mels, n_frames) for `labels`"
+    return sample_ddim(model, labels, steps, guidance, 0., generator, sampler='dpm', **kwargs)
+
+def sample_ddpm(model:DiffusionModel,
+                labels, # emotions (ints or names), one per sample
+                guidance:float=2.0, # classifier-free guidance scale
+                generator=None, # torch.Generator for all the randomness
+                batch_size:int=64, # samples per network call
+                snapshots:int=0, # keep this many intermediate x0 predictions (of the first batch)
+                progress:bool=False, # progress bar over the steps
+                return_trajectory:bool=False, # return (samples, [(t, x0_hat)...])
+                x_T=None, # the starting noise; default drawn from `generator`
+               ):
+    "Ancestral DDPM samples over all T steps"
     labels, ts = model.labels(labels), list(range(model.schedule.T - 1, -1, -1)) + [-1]
     xs, trajs = _batched(model, labels, batch_size,
                          lambda l, i: _sample(model, l, generator, guidance, ts, 0., x=_start(x_T, i, len(l)),
-                                              snapshots=snapshots, progress=progress, ancestral=True))
+                                              snapshots=snapshots, progress=progress, sampler='ddpm'))
     return (xs, trajs[0]) if return_trajectory else xs
 
 # %% ../nbs/03_diffusion_modeling.ipynb #7b989af2
@@ -423,123 +601,168 @@ def refine(model:DiffusionModel,
            x:torch.Tensor, # (B, n_mels, n_frames) normalised features to refine
            labels, # target emotions (ints or names), one per item
            strength:float=0.5, # how much noise to add: 0 (none) .. 1 (all)
-           steps:int=50, # DDIM steps for the full range (strength*steps are used)
-           guidance:float=2.0, eta:float=0.0, generator=None, batch_size:int=64)->torch.Tensor:
-    "SDEdit: noise `x` to `strength` and denoise it under `labels`"
+           steps:int=50, # sampler steps for the full range (strength*steps are used)
+           guidance:float=2.0, # classifier-free guidance scale
+           eta:float=0.0, # DDIM noise scale
+           generator=None, # torch.Generator for the added noise
+           batch_size:int=64, # items per network call
+           sampler:str|None=None, # 'ddim' or 'dpm' (default: the model's)
+          )->torch.Tensor:
+    "SDEdit: noise `x` (in the model's space: latents for latent diffusion) to `strength` and denoise it under `labels`"
     if not 0 <= strength <= 1: raise ValueError(f"strength must be in [0, 1], got {strength}")
     x = torch.as_tensor(x, dtype=torch.float32)
     labels = model.labels(labels)
     if len(labels) != len(x): raise ValueError(f"{len(x)} spectrograms but {len(labels)} labels")
-    if tuple(x.shape[1:]) != model.shape: raise ValueError(f"features of shape {tuple(x.shape[1:])}, model expects {model.shape}")
+    if tuple(x.shape[1:]) != model.shape:
+        raise ValueError(f"features of shape {tuple(x.shape[1:])}, model expects {model.shape}")
+    sampler = sampler or ('ddim' if model.config.sampler == 'ddpm' else model.config.sampler)
     t0 = int(round(strength*model.schedule.T)) - 1
     if t0 < 0: return x.clone()
     ts = ddim_timesteps(model.schedule.T, max(1, round(strength*steps)), t_start=t0)
     def one(l, i):
-        xb = x[i:i+len(l)].to(model.device)
+        xb = model.encode(x[i:i+len(l)].to(model.device))
         tt = torch.full((len(l),), t0, device=model.device, dtype=torch.long)
         xt = q_sample(model.schedule, xb, tt, _randn(xb.shape, generator, model.device))
-        return _sample(model, l, generator, guidance, ts, eta, x=xt)
+        return _sample(model, l, generator, guidance, ts, eta, x=xt, sampler=sampler)
     return _batched(model, labels, batch_size, one)[0]
 
 # %% ../nbs/03_diffusion_modeling.ipynb #6052b81b
-def _sample_method(self, labels, generator=None, steps:int=50, guidance:float=2.0, eta:float=0.0, sampler:str='ddim', **kw):
-    "Generate normalised features (B, n_mels, n_frames) for `labels`: DDIM with `steps` (or 'ddpm': all T steps)"
+def _sample_method(self, labels, generator=None, steps:int|None=None, guidance:float=2.0, eta:float=0.0,
+                   sampler:str|None=None, **kw):
+    "Generate normalised features (B, n_mels, n_frames) for `labels` (sampler and steps default to the config's)"
+    sampler, steps = sampler or self.config.sampler, steps or self.config.sample_steps
     if sampler == 'ddpm': return sample_ddpm(self, labels, guidance, generator, **kw)
-    if sampler != 'ddim': raise ValueError(f"sampler must be 'ddim' or 'ddpm', not {sampler!r}")
-    return sample_ddim(self, labels, steps, guidance, eta, generator, **kw)
+    if sampler not in SAMPLERS: raise ValueError(f"sampler must be one of {SAMPLERS}, not {sampler!r}")
+    return sample_ddim(self, labels, steps, guidance, eta, generator, sampler=sampler, **kw)
 
-def _refine_method(self, x, labels, strength:float=0.5, steps:int=50, guidance:float=2.0, generator=None, **kw):
+def _refine_method(self, x, labels, strength:float=0.5, steps:int|None=None, guidance:float=2.0, generator=None, **kw):
     "SDEdit refinement of `x` under `labels` (see `refine`)"
-    return refine(self, x, labels, strength, steps, guidance, generator=generator, **kw)
+    return refine(self, x, labels, strength, steps or self.config.sample_steps, guidance, generator=generator, **kw)
 
-DiffusionModel.sample, DiffusionModel.refine = _sample_method, _refine_method
+def _convert_method(self, x_src, target_labels, strength:float=0.6, generator=None, **kw):
+    "Emotion conversion: SDEdit of real items `x_src` towards `target_labels` (see `refine`)"
+    return _refine_method(self, x_src, target_labels, strength, generator=generator, **kw)
+
+DiffusionModel.sample, DiffusionModel.refine, DiffusionModel.convert = _sample_method, _refine_method, _convert_method
 
 # %% ../nbs/03_diffusion_modeling.ipynb #8c0436ed
 def _val_set(x_val, y_val, T:int, repeats:int, seed:int):
     g = torch.Generator().manual_seed(seed + 1)
-    x = x_val.repeat(repeats, 1, 1); y = y_val.repeat(repeats)
+    x = x_val.repeat(repeats, *[1]*(x_val.dim() - 1))
+    y = y_val.repeat(repeats)
     return torch.utils.data.TensorDataset(x, y, torch.randint(0, T, (len(x),), generator=g),
                                           torch.randn(x.shape, generator=g))
 
-def _train_step(model, batch): return model.loss(check_finite(batch[0]), batch[1])
-def _val_step(model, batch): return model.loss(batch[0], batch[1], t=batch[2], noise=batch[3])
+def _train_step(model, batch):
+    "Loss of a training batch; `model` may be the DDP wrapper that accelerate returns: the network runs through it"
+    return _raw(model).loss(check_finite(batch[0]), batch[1], net=model)
+
+def _val_step(model, batch): return _raw(model).loss(batch[0], batch[1], t=batch[2], noise=batch[3], net=model)
+
+@torch.no_grad()
+def _encode_all(model, x, batch_size:int=64)->torch.Tensor:
+    return torch.cat([model.encode(x[i:i+batch_size]) for i in range(0, len(x), batch_size)]) if len(x) else x
+
+def _data_range(z:torch.Tensor, margin:float, low_margin:bool=True)->list:
+    "[low, high] of the data, widened by `margin` of the range (the low side not for features: their floor is exact)"
+    lo, hi = z.min().item(), z.max().item()
+    m = margin*(hi - lo)
+    return [lo - m if low_margin else lo, hi + m]
 
 def fit_diffusion(
     x_train, y_train, # training features (N, n_mels, n_frames) and integer labels (N,)
     x_val, y_val, # validation features and labels (held-out speakers), or None
     spec, # FeatureSpec (saved with the checkpoint)
-    n_classes:int,
-    config:DiffusionConfig|None=None,
-    seed:int=0,
-    ckpt:str|Path|None=None, # checkpoint file (resumed from if it exists)
-    progress:bool=True,
+    n_classes:int, # number of emotions
+    config:DiffusionConfig|None=None, # schedule, space, sizes and budget
+    seed:int=0, # seeds initialisation, batches, noise
+    ckpt:str|Path|None=None, # checkpoint file (resumed from if it exists); the autoencoder's beside it (`<stem>-ae`)
+    progress:bool=True, # progress bars
     classes:list|None=None, # emotion names
-    device=None,
+    device=None, # None: the best available
     max_batches:int|None=None, # cap batches per epoch (quick runs)
     on_epoch_end=None, # callback(epoch, row, eval_model), e.g. to plot samples as training goes
+    autoencoder:SpecAutoencoder|None=None, # latent space: a trained autoencoder (default: trained here on x_train)
+    data_margin:float=0.1, # the sampling clamp: the training data's range widened by this fraction
 )->tuple:
-    "Train an emotion-conditional diffusion model; returns (model with the best EMA weights, history)"
+    "Train an emotion-conditional diffusion model (on features, or on the latents of an autoencoder trained first)"
     cfg = config or DiffusionConfig()
     tens = lambda a, dt: torch.as_tensor(np.asarray(a), dtype=dt)
     x_train, y_train = tens(x_train, torch.float32), tens(y_train, torch.long)
+    has_val = x_val is not None and len(x_val)
+    x_val = tens(x_val, torch.float32) if has_val else None
+    if cfg.space == 'latent' and autoencoder is None:
+        ae_ckpt = Path(ckpt).with_name(Path(ckpt).stem + '-ae.safetensors') if ckpt else None
+        autoencoder, _ = fit_autoencoder(x_train, x_val, spec, AEConfig.from_dict(cfg.autoencoder), seed, ae_ckpt,
+                                         progress, device)
+    if autoencoder is not None: autoencoder = autoencoder.cpu().eval()
     seed_everything(seed)
-    model = DiffusionModel(spec, n_classes, cfg, classes)
-    train_dl = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(x_train, y_train), batch_size=cfg.batch_size,
-                                           shuffle=True, drop_last=len(x_train) > cfg.batch_size)
+    model = DiffusionModel(spec, n_classes, cfg, classes, autoencoder=autoencoder)
+    z_train = _encode_all(model, x_train)
+    model.data_range.copy_(torch.tensor(_data_range(z_train, data_margin, low_margin=cfg.space == 'latent')))
+    train_dl = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(z_train, y_train), batch_size=cfg.batch_size,
+                                           shuffle=True, drop_last=len(z_train) > cfg.batch_size)
     val_dl = None
-    if x_val is not None and len(x_val):
-        val_dl = torch.utils.data.DataLoader(_val_set(tens(x_val, torch.float32), tens(y_val, torch.long), cfg.T,
+    if has_val:
+        val_dl = torch.utils.data.DataLoader(_val_set(_encode_all(model, x_val), tens(y_val, torch.long), cfg.T,
                                                       cfg.val_repeats, seed), batch_size=64)
+    per_epoch = len(train_dl) if max_batches is None else min(len(train_dl), max_batches)
+    epochs = math.ceil(cfg.train_steps/per_epoch) if cfg.train_steps else cfg.epochs
     best = {}
     def keep_best(epoch, row, eval_model):
         if row['best']: best['state'] = copy.deepcopy(eval_model.state_dict())
         if on_epoch_end: on_epoch_end(epoch, row, eval_model)
-    hist = fit(model, train_dl, val_dl, _train_step, _val_step, epochs=cfg.epochs, lr=cfg.lr,
+    hist = fit(model, train_dl, val_dl, _train_step, _val_step, epochs=epochs, lr=cfg.lr,
                weight_decay=cfg.weight_decay, clip=cfg.clip, schedule='cosine', warmup=cfg.warmup,
                patience=cfg.patience, ema_decay=cfg.ema_decay, ckpt=ckpt, config=_ckpt_config(model),
                spec=spec if hasattr(spec, 'to_dict') else None,
                kind='diffusion', device=device, seed=seed, progress=progress, max_batches=max_batches,
                on_epoch_end=keep_best)
+    best_file = Path(ckpt).with_name(Path(ckpt).stem + '-best' + Path(ckpt).suffix) if ckpt else None
     if 'state' in best: model.load_state_dict(best['state'])
+    elif best_file is not None and best_file.exists():  # a finished run resumed: its best EMA weights, as a fresh run
+        model.load_state_dict(load_checkpoint(best_file, kind='diffusion')[0]['model'])
     elif ckpt and Path(ckpt).exists(): model.load_state_dict(_weights(load_checkpoint(ckpt, kind='diffusion')[0]))
     return model.eval(), hist
 
 def _ckpt_config(model)->dict:
     return {'diffusion': model.config.to_dict(), 'n_classes': model.n_classes, 'classes': model.classes,
-            'shape': list(model.shape)}
+            'shape': list(model.shape), 'emogen_version': emogen.__version__}
 
 def _weights(state:dict, ema:bool=True)->dict: return state['ema'] if ema and 'ema' in state else state['model']
-
-def _spec_from_dict(d):
-    if d is None: return None
-    try:
-        from emogen.preprocessing import FeatureSpec
-        return FeatureSpec.from_dict(d)
-    except ImportError: return d
 
 def load_diffusion(
     path:str|Path, # a checkpoint from `fit_diffusion` (`<name>.safetensors` or `<name>-best.safetensors`)
     spec=None, # if given, the checkpoint must have been trained on this FeatureSpec
     ema:bool=True, # the EMA weights (if the file has them)
-    device=None,
+    device=None, # None: the best available
 )->DiffusionModel:
-    "Rebuild a trained `DiffusionModel` from its checkpoint, without unpickling anything"
+    "Rebuild a trained `DiffusionModel` (with its autoencoder if latent) from its checkpoint, unpickling nothing"
     state, info = load_checkpoint(path, spec=spec, kind='diffusion')
     c = info['config']
     sp = _spec_from_dict(info['spec'])
     model = DiffusionModel(sp if sp is not None and not isinstance(sp, dict) else tuple(c['shape']), c['n_classes'],
                            DiffusionConfig.from_dict(c['diffusion']), c['classes'])
-    model.load_state_dict(_weights(state, ema))
+    w = dict(_weights(state, ema))
+    w.setdefault('data_range', torch.tensor([-math.inf, math.inf]))  # checkpoints from before the data-range clamp
+    model.load_state_dict(w)
     return model.to(get_device(device)).eval()
 
 # %% ../nbs/03_diffusion_modeling.ipynb #d9a8604d
-def label_effect(model, real_x, real_y, n:int=8, steps:int=20, guidance:float=2.0, seed:int=0)->dict:
+def label_effect(model, # a trained `DiffusionModel` (or anything with `.sample(..., x_T=...)`, `n_classes`, `shape`)
+                 real_x, real_y, # real training features and labels (the reference class means)
+                 n:int=8, # starting noises, each denoised under every emotion
+                 steps:int|None=None, # sampler steps (default: the model's)
+                 guidance:float=2.0, # classifier-free guidance scale
+                 seed:int=0, # seeds the starting noises
+                )->dict:
     "How the emotion label moves samples: paired class-mean differences of mel profiles vs the real ones"
     C = model.n_classes
+    shp = tuple(getattr(model, 'sample_shape', model.shape))
     real_x, real_y = torch.as_tensor(np.asarray(real_x)).float(), torch.as_tensor(np.asarray(real_y))
     pr = torch.stack([real_x[real_y == c].mean(-1).mean(0) for c in range(C)])
-    x_T = torch.randn(n, 1, *model.shape, generator=torch.Generator().manual_seed(seed)).expand(n, C, *model.shape)
-    xs = model.sample(torch.arange(C).repeat(n), steps=steps, guidance=guidance, x_T=x_T.reshape(n*C, *model.shape))
+    x_T = torch.randn(n, 1, *shp, generator=torch.Generator().manual_seed(seed)).expand(n, C, *shp)
+    xs = model.sample(torch.arange(C).repeat(n), steps=steps, guidance=guidance, x_T=x_T.reshape(n*C, *shp))
     pg = xs.mean(-1).view(n, C, -1).mean(0)
     off = ~torch.eye(C, dtype=torch.bool).flatten()
     dg, dr = (pg[:, None] - pg[None]).flatten(0, 1)[off], (pr[:, None] - pr[None]).flatten(0, 1)[off]
@@ -573,57 +796,115 @@ def show_samples(x, labels, classes, n_per:int=3, title:str='', vmin=-3, vmax=3)
     fig.tight_layout()
     return fig
 
+# %% ../nbs/03_diffusion_modeling.ipynb #3ee02417
+class EmotionConverter:
+    "Emotion conversion as a generator: `.sample(labels, generator)` converts a real item of another emotion per label"
+    def __init__(self,
+                 model:DiffusionModel, # a trained model
+                 x_pool, y_pool, # real items to convert (the training speakers') and their emotions
+                 strength:float=0.6, # SDEdit strength: 0 returns the source, 1 ignores it
+                 steps:int|None=None, # sampler steps for the full range (default: the model's)
+                 guidance:float=2.0, # classifier-free guidance scale
+                ):
+        self.model, self.strength, self.steps, self.guidance = model, strength, steps, guidance
+        self.x_pool = torch.as_tensor(np.asarray(x_pool), dtype=torch.float32)
+        self.y_pool = np.asarray(y_pool)
+        self.n_classes, self.shape, self.classes, self.spec = model.n_classes, model.shape, model.classes, model.spec
+        self.last_sources = None
+
+    def sources(self, labels, generator=None)->np.ndarray:
+        "For each label, the index of a pool item of another emotion, drawn with `generator`"
+        g = generator if generator is None or generator.device.type == 'cpu' else \
+            torch.Generator().manual_seed(generator.initial_seed())
+        out = []
+        for l in np.asarray(labels):
+            cand = np.flatnonzero(self.y_pool != l)
+            if not len(cand): raise ValueError(f"no pool item of an emotion other than {l} to convert")
+            out.append(int(cand[torch.randint(len(cand), (1,), generator=g).item()]))
+        return np.array(out)
+
+    def sample(self, labels, generator=None, **kw)->torch.Tensor:
+        "Converted features (B, n_mels, n_frames), one per target label"
+        labels = self.model.labels(labels).cpu()
+        self.last_sources = self.sources(labels, generator)
+        kw = {'steps': self.steps, 'guidance': self.guidance, **kw}
+        return self.model.convert(self.x_pool[self.last_sources], labels, self.strength, generator=generator, **kw)
+
+    def refine(self, x, labels, **kw): return self.model.refine(x, labels, **kw)
+
 # %% ../nbs/03_diffusion_modeling.ipynb #24aa07c8
-def generate_features(model, labels, seed:int=0, steps:int=50, guidance:float=2.0, eta:float=0.0, sampler:str='ddim',
-                      vae=None, strength:float=0.5, progress:bool=False)->torch.Tensor:
+def generate_features(model, # a trained `DiffusionModel`, or None for VAE samples only
+                      labels, # emotion of each item (ints)
+                      seed:int=0, # seeds the generator of all the randomness
+                      steps:int|None=None, # sampler steps (default: the model's)
+                      guidance:float=2.0, # classifier-free guidance scale
+                      eta:float=0.0, # DDIM noise scale
+                      sampler:str|None=None, # 'ddim', 'dpm', 'ddpm' (default: the model's)
+                      vae=None, # a VAE whose samples the model refines (SDEdit)
+                      strength:float=0.5, # refinement strength
+                      progress:bool=False, # progress bar over the sampling steps
+                     )->torch.Tensor:
     "Features for `labels` from the diffusion `model`, or VAE samples refined by it (`vae` given; model None: VAE only)"
     g = torch.Generator().manual_seed(seed)
     if vae is not None:
         x = torch.as_tensor(vae.sample(torch.as_tensor(labels), generator=g)).float().cpu()
         if model is None: return x
         return model.refine(x, labels, strength=strength, steps=steps, guidance=guidance, generator=g, eta=eta)
-    return model.sample(labels, generator=g, steps=steps, guidance=guidance, eta=eta, sampler=sampler, progress=progress)
+    return model.sample(labels, generator=g, steps=steps, guidance=guidance, eta=eta, sampler=sampler,
+                        progress=progress)
 
 # %% ../nbs/03_diffusion_modeling.ipynb #a64dff3b
-def _default_size(preset:str)->str:
-    if preset in ('smoke', 'digits', 'paper'): return preset
-    return 'gpu' if torch.cuda.is_available() else 'cpu'
-
-def diffusion_path(out, corpus:str, preset:str)->Path:
+def diffusion_path(out, # workspace
+                   corpus:str, # corpus name
+                   features:str, # feature preset
+                  )->Path:
     "Where `emogen train-diffusion` keeps its checkpoint (best EMA weights at `diffusion-best.safetensors`)"
-    return models_dir(out, 'diffusion', corpus, preset)/'diffusion.safetensors'
+    return models_dir(out, 'diffusion', corpus, features)/'diffusion.safetensors'
 
 @call_parse
 def train_diffusion_cli(
-    out:str='.', # workspace folder (holds processed/ and models/)
-    corpus:str='emodb', # corpus name, as given to `emogen prepare`
-    preset:str='emogen', # feature preset
-    size:str=None, # model size: 'smoke', 'cpu', 'gpu', 'paper', 'digits' (default: from the preset and device)
-    epochs:int=None, # override the size's number of epochs
-    seed:int=0,
-    val_speakers:int=1, # speakers held out for early stopping
-    device:str=None, # 'cuda', 'cpu'... (default: best available)
+    corpus:str='synthetic', # a corpus prepared with `emogen prepare`
+    out:str='.', # workspace (holds processed/ and models/)
+    features:str=None, # its feature preset (default: emogen, or digits for digit corpora)
+    preset:str='cpu', # run preset: smoke, cpu, gpu (sets the model size)
+    size:str=None, # diffusion preset overriding the run preset's: smoke, tiny, cpu, gpu, pixel-tiny, paper, digits...
+    fold:int=0, # the speaker fold whose training speakers it trains on
+    n_folds:int=None, # speaker folds (default: as `emogen run`, leave one speaker out; RAVDESS 6)
+    seed:int=0, # seeds the folds' validation speakers, initialisation, batches and noise
+    epochs:int=None, # override the number of epochs (pixel presets)
+    steps:int=None, # override the number of optimiser steps (latent presets)
+    device:str='auto', # auto, cpu, cuda, mps
+    quiet:bool=False, # no progress bars
 ):
-    "Train the emotion-conditional diffusion model on a prepared corpus (all speakers but `val_speakers`)"
-    from emogen.preprocessing import load_features, speaker_folds
-    feats = load_features(out, corpus, preset)
-    cfg = DiffusionConfig.for_preset(size or _default_size(preset))
-    if epochs: cfg = replace(cfg, epochs=epochs)
-    f = speaker_folds(feats.meta, n_val_speakers=val_speakers, seed=seed)[0]
-    tr = np.concatenate([f.train, f.test])
+    "Train the emotion-conditional diffusion model on one fold's training speakers"
+    features = features or default_features(corpus)
+    feats = load_features_cli(out, corpus, features)
+    name = size or model_size('diffusion', preset, features)
+    try: cfg = DiffusionConfig.for_preset(name)
+    except ValueError as e: raise UserError(f"--size: {e}") from None
+    if epochs: cfg = replace(cfg, epochs=epochs, train_steps=None)
+    if steps: cfg = replace(cfg, train_steps=steps)
+    f = cli_fold(feats.meta, corpus, fold, n_folds, seed)
     y = feats.meta.label.values
-    path = diffusion_path(out, corpus, preset)
-    model, hist = fit_diffusion(feats.x[tr], y[tr], feats.x[f.val], y[f.val], feats.spec, len(feats.classes), cfg,
-                                seed=seed, ckpt=path, classes=feats.classes, device=device)
+    path = diffusion_path(out, corpus, features)
+    model, hist = fit_diffusion(feats.x[f.train], y[f.train], feats.x[f.val], y[f.val], feats.spec, len(feats.classes),
+                                cfg, seed=seed, ckpt=path, classes=feats.classes,
+                                device=None if device == 'auto' else device, progress=not quiet)
     hist.to_csv(path.with_name('history.csv'), index=False)
-    print(f"trained {len(hist)} epochs; best validation loss {hist.val_loss.min():.4f}; checkpoint {path}")
+    train_speakers = sorted(set(map(str, feats.meta.speaker.values[f.train])))
+    write_json(path.with_name('train_info.json'),
+               {'corpus': corpus, 'features': features, 'preset': preset, 'size': name, 'fold': fold, 'seed': seed,
+                'train_speakers': train_speakers, 'test_speakers': [str(s) for s in f.test_speakers],
+                'config': cfg.to_dict(), 'spec': feats.spec.to_dict(), 'emogen_version': emogen.__version__})
+    if not quiet: print(f"trained {len(hist)} epochs; best validation loss {hist.val_loss.min():.4f}; "
+                        f"checkpoint {path}")
     return None
 
 # %% ../nbs/03_diffusion_modeling.ipynb #20662390
-def _load_vae(out, corpus, preset, device=None):
-    from emogen.vae import load_vae
-    path = models_dir(out, 'vae', corpus, preset)/'vae.safetensors'
-    if not path.exists(): raise FileNotFoundError(f"No VAE at {path}: run `emogen train-vae --out {out} --corpus {corpus} --preset {preset}` first")
+def _load_vae(out, corpus, features, device=None):
+    path = models_dir(out, 'vae', corpus, features)/'vae.safetensors'
+    if not path.exists(): raise UserError(f"no VAE at {path}: run `emogen train-vae --out {out} --corpus {corpus} "
+                                          f"--features {features}` first")
     return load_vae(path, device=device)
 
 @call_parse
@@ -632,32 +913,44 @@ def generate_cli(
     emotion:str=None, # generate only this emotion
     n:int=50, # how many items (without --per_class)
     per_class:int=None, # this many items per emotion (or of --emotion)
-    steps:int=50, # DDIM steps
+    steps:int=None, # sampler steps (default: the model's: DPM-Solver++ 15 for latent models, DDIM-50 for pixel ones)
     guidance:float=2.0, # classifier-free guidance scale (1: plain conditional)
     strength:float=0.5, # refinement strength for vae+diffusion
-    sampler:str='ddim', # 'ddim' or 'ddpm' (all T steps)
-    seed:int=0,
+    sampler:str=None, # 'dpm', 'ddim' or 'ddpm' (all T steps) (default: the model's)
+    seed:int=0, # seeds the generator of all the randomness
     n_audio:int=None, # write WAVs for the first n_audio items (default all)
     out:str='.', # workspace folder
-    corpus:str='emodb',
-    preset:str='emogen',
-    dest:str=None, # output folder (default OUT/generated/MODEL/CORPUS/PRESET, MODEL 'vae_diffusion' for vae+diffusion)
-    device:str=None,
+    corpus:str='synthetic', # corpus the models were trained on
+    features:str=None, # its feature preset (default: emogen, or digits for digit corpora)
+    dest:str=None, # output folder (default OUT/generated/MODEL/CORPUS/FEATURES; MODEL vae_diffusion for vae+diffusion)
+    device:str='auto', # auto, cpu, cuda, mps
+    quiet:bool=False, # no progress bars
 ):
     "Generate emotion-labelled spectrograms and audio with a trained VAE, diffusion model, or both"
-    from emogen.vae import write_generated_set, requested_labels
-    if model not in ('vae', 'diffusion', 'vae+diffusion'): raise ValueError(f"--model must be vae, diffusion or vae+diffusion, not {model!r}")
-    dm = load_diffusion(diffusion_path(out, corpus, preset).with_name('diffusion-best.safetensors'), device=device) if 'diffusion' in model else None
-    vae = _load_vae(out, corpus, preset, device) if 'vae' in model else None
+    features = features or default_features(corpus)
+    if model not in ('vae', 'diffusion', 'vae+diffusion'):
+        raise UserError(f"--model must be vae, diffusion or vae+diffusion, not {model!r}")
+    device = None if device == 'auto' else device
+    dm = None
+    if 'diffusion' in model:
+        best = diffusion_path(out, corpus, features).with_name('diffusion-best.safetensors')
+        if not best.exists(): raise UserError(f"no diffusion model at {best}: run `emogen train-diffusion --out {out} "
+                                              f"--corpus {corpus} --features {features}` first")
+        dm = load_diffusion(best, device=device)
+    vae = _load_vae(out, corpus, features, device) if 'vae' in model else None
     classes, spec = (dm.classes, dm.spec) if dm is not None else (list(vae.classes), vae.spec)
     if vae is not None and dm is not None and list(vae.classes) != list(dm.classes):
-        raise ValueError(f"the VAE's emotions {vae.classes} differ from the diffusion model's {dm.classes}")
-    labels = requested_labels(classes, emotion, n, per_class)
-    x = generate_features(dm, labels, seed, steps, guidance, sampler=sampler, vae=vae, strength=strength, progress=True)
-    folder = Path(dest) if dest else Path(out)/'generated'/model.replace('+', '_')/corpus/preset
+        raise UserError(f"the VAE's emotions {vae.classes} differ from the diffusion model's {dm.classes}: "
+                        "train both on one corpus")
+    try: labels = requested_labels(classes, emotion, n, per_class)
+    except ValueError as e: raise UserError(str(e)) from None
+    x = generate_features(dm, labels, seed, steps, guidance, sampler=sampler, vae=vae, strength=strength,
+                          progress=not quiet)
+    folder = Path(dest) if dest else Path(out)/'generated'/model.replace('+', '_')/corpus/features
     info = {'model': model, 'seed': seed, 'steps': steps, 'guidance': guidance, 'sampler': sampler,
             'strength': strength if model == 'vae+diffusion' else None, 'emotion': emotion, 'n': len(labels),
-            'per_class': per_class, 'config': _ckpt_config(dm) if dm is not None else None}
-    write_generated_set(folder, x, labels, classes, spec, info, n_audio)
-    print(f"wrote {len(labels)} items to {folder}")
+            'per_class': per_class, 'config': _ckpt_config(dm) if dm is not None else None,
+            'emogen_version': emogen.__version__}
+    write_generated_set(folder, x, labels, classes, spec, info, n_audio, progress=not quiet)
+    if not quiet: print(f"wrote {len(labels)} items to {folder}")
     return None

@@ -4,7 +4,7 @@
 
 # %% ../nbs/04_evaluation.ipynb #f61fb5b3
 from __future__ import annotations
-import os, json, time, hashlib, dataclasses
+import os, json, time, hashlib, dataclasses, functools
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
 import numpy as np
@@ -14,18 +14,22 @@ from torch import nn
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 from fastcore.script import call_parse
+import emogen
 from .core import (IN_TEST, fit, get_device, seed_everything, write_json, read_json, experiment_dir,
-                         processed_dir, check_finite, real_data_dir)
+                         processed_dir, check_finite, real_data_dir, atomic_path, UserError)
+from .preprocessing import features_to_audio
 
 # %% auto #0
-__all__ = ['RESNET_LAYERS', 'PAPER_TABLE5', 'PAPER_NOTE', 'confusion', 'classification_metrics', 'bootstrap_ci',
+__all__ = ['EVAL_VERSION', 'FEATURE_SETS', 'Z_CLIP', 'C_GRID', 'RESNET_LAYERS', 'PAPER_TABLE5', 'PAPER_NOTE', 'confusion',
+           'classification_metrics', 'nn_distance', 'functionals', 'round_trip_audio', 'feature_functionals',
+           'FunctionalsModel', 'fit_functionals_model', 'Judge', 'fit_judge', 'kid', 'judge_quality', 'bootstrap_ci',
            'paired_item_bootstrap', 'frechet_distance', 'BasicBlock', 'Bottleneck', 'SERResNet', 'spec_augment',
            'mixup', 'SERConfig', 'class_weights', 'ser_step_fn', 'ser_val_fn', 'fit_ser', 'predict_logits', 'embed',
            'ClassGaussian', 'fit_class_gaussian', 'ClassResampler', 'fit_resample', 'RefinedGenerator',
            'DiffusionSampler', 'vae_factory', 'diffusion_factory', 'Refine', 'default_arms', 'sample_per_class',
            'generated_counts', 'Benchmark', 'run_benchmark', 'summarize', 'paired_differences', 'pooled_confusion',
-           'plot_confusions', 'nn_distance', 'griffin_lim_roundtrip', 'generation_quality', 'protocol_note', 'table5',
-           'table12', 'write_report', 'evaluate_cli']
+           'plot_confusions', 'generation_quality', 'protocol_note', 'table5', 'table12', 'write_report',
+           'evaluate_cli']
 
 # %% ../nbs/04_evaluation.ipynb #da2d4c30
 def confusion(
@@ -59,6 +63,334 @@ def classification_metrics(
     return {'WA': tp.sum()/max(cm.sum(), 1), 'UA': recall[present].mean(), 'precision': precision[present].mean(),
             'recall': recall[present].mean(), 'F1': f1[present].mean(), 'n': int(cm.sum()),
             'per_class': {'precision': precision.tolist(), 'recall': recall.tolist(), 'f1': f1.tolist(), 'support': support.tolist()}}
+
+# %% ../nbs/04_evaluation.ipynb #4f1a645c
+def nn_distance(
+    query, # (n, ...) items
+    reference, # (m, ...) items
+    exclude_self:bool=False, # query is reference: skip the zero distance to itself
+)->np.ndarray:
+    "Distance (RMS per cell) from each query item to its nearest reference item"
+    q = torch.as_tensor(np.asarray(query), dtype=torch.float32).flatten(1)
+    r = torch.as_tensor(np.asarray(reference), dtype=torch.float32).flatten(1)
+    d = torch.cat([torch.cdist(q[i:i+256], r) for i in range(0, len(q), 256)])
+    if exclude_self: d.fill_diagonal_(float('inf'))
+    return (d.min(1).values / np.sqrt(q.shape[1])).numpy()
+
+# %% ../nbs/04_evaluation.ipynb #02c06b85
+EVAL_VERSION = '2'  # version of the evaluation stage: part of every cache key it writes (bump when results change)
+
+def _digest(*parts)->str:
+    "SHA-1 (16 hex digits) of arrays (their dtype, shape and bytes) and JSON-able values"
+    h = hashlib.sha1()
+    for p in parts:
+        if isinstance(p, np.ndarray):
+            a = np.ascontiguousarray(p)
+            h.update(f'{a.dtype}{a.shape}'.encode())
+            h.update(a.tobytes())
+        else: h.update(json.dumps(p, sort_keys=True, default=str).encode())
+    return h.hexdigest()[:16]
+
+def _fork_map(fn, items:list, n_jobs:int):
+    "Yield (index, fn(item)) from `n_jobs` forked workers (nothing is pickled but the results; order of completion)"
+    import multiprocessing as mp
+    ctx = mp.get_context('fork')
+    q = ctx.Queue()
+    def work(idx):
+        for i in idx:
+            try: q.put((i, fn(items[i]), None))
+            except Exception as e: q.put((i, None, f'{type(e).__name__}: {e}'))
+    procs = [ctx.Process(target=work, args=(list(range(j, len(items), n_jobs)),), daemon=True) for j in range(n_jobs)]
+    for p in procs: p.start()
+    try:
+        for _ in range(len(items)):
+            i, v, err = q.get()
+            if err: raise RuntimeError(f'item {i}: {err}')
+            yield i, v
+    finally:
+        for p in procs:
+            if p.is_alive(): p.terminate()
+            p.join()
+
+def _cached_items(
+    items:list, # the inputs, one per item
+    keys:list, # one cache key per item
+    compute, # function of one item -> np.ndarray
+    cache_dir=None, # one .npy per key (None: compute everything)
+    n_jobs:int=1, # worker processes for the items not in the cache
+    progress:bool=True,
+    desc:str='items',
+)->list:
+    "`compute` of every item, read from `cache_dir` where a file for its key exists, written there otherwise"
+    cache = Path(cache_dir) if cache_dir is not None else None
+    out = [None]*len(items)
+    todo = []
+    for i, k in enumerate(keys):
+        p = cache/k[:2]/f'{k}.npy' if cache else None
+        if p is not None and p.exists(): out[i] = np.load(p)
+        else: todo.append(i)
+    bar = tqdm(total=len(todo), desc=desc, disable=not progress or not todo)
+    def store(i, v):
+        out[i] = v
+        bar.update(1)
+        if cache is None: return
+        p = cache/keys[i][:2]/f'{keys[i]}.npy'
+        p.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_path(p) as tmp:
+            with open(tmp, 'wb') as fh: np.save(fh, v)
+    results = _fork_map(compute, [items[i] for i in todo], n_jobs) if n_jobs > 1 and len(todo) > 1 else \
+              ((j, compute(items[i])) for j, i in enumerate(todo))
+    for j, v in results: store(todo[j], v)
+    bar.close()
+    return out
+
+# %% ../nbs/04_evaluation.ipynb #4a7bdb92
+FEATURE_SETS = ('ComParE_2016', 'eGeMAPSv02')
+
+@functools.lru_cache(maxsize=4)
+def _smile(feature_set:str):
+    import opensmile
+    return opensmile.Smile(feature_set=getattr(opensmile.FeatureSet, feature_set),
+                           feature_level=opensmile.FeatureLevel.Functionals)
+
+def _functionals_one(wave, sr:int, feature_set:str)->np.ndarray:
+    v = _smile(feature_set).process_signal(np.asarray(wave, np.float32), sr).values[0]
+    return np.nan_to_num(v.astype(np.float32), nan=0.0, posinf=0.0, neginf=0.0)
+
+def _opensmile_version()->str:
+    import opensmile
+    return opensmile.__version__
+
+def functionals(
+    audio, # list of 1-D float arrays (or a 2-D array, one row per item)
+    sr:int, # their sample rate (Hz)
+    feature_set:str='ComParE_2016', # openSMILE functionals: 'ComParE_2016' (6,373) or 'eGeMAPSv02' (88)
+    cache_dir=None, # per-item cache, keyed by a hash of the audio, sr, feature set, opensmile and evaluation versions
+    progress:bool=True, # show a progress bar for the items not in the cache
+    n_jobs:int=1, # worker processes for the items not in the cache
+)->np.ndarray:
+    "openSMILE functionals of each item, (N, D) float32"
+    if feature_set not in FEATURE_SETS: raise ValueError(f"feature_set must be one of {FEATURE_SETS}, not {feature_set!r}")
+    items = [np.asarray(w, np.float32) for w in audio]
+    keys = [_digest(w, sr, feature_set, _opensmile_version(), EVAL_VERSION) for w in items]
+    out = _cached_items(items, keys, functools.partial(_functionals_one, sr=sr, feature_set=feature_set), cache_dir,
+                        n_jobs, progress, f'openSMILE {feature_set}')
+    return np.stack(out) if out else np.zeros((0, 0), np.float32)
+
+# %% ../nbs/04_evaluation.ipynb #487c0be6
+def _round_trip_one(x, spec, n_iter:int)->np.ndarray: return features_to_audio(x, spec, n_iter=n_iter)
+
+def _spec_key(spec)->dict: return spec.to_dict() if hasattr(spec, 'to_dict') else dict(spec)
+
+def round_trip_audio(
+    x, # normalised log-mel features (N, n_mels, n_frames)
+    spec, # their FeatureSpec (with its statistics)
+    cache_dir=None, # per-item cache keyed by the item's bytes, the spec, n_iter and the emogen and evaluation versions
+    progress:bool=True, # progress bar
+    n_jobs:int=1, # worker processes
+    n_iter:int=32, # Griffin-Lim iterations (`emogen.preprocessing.features_to_audio`)
+)->list:
+    "Features -> audio through the FeatureSpec inverse (Griffin-Lim): how spectrograms, generated or real, reach the judge"
+    items = [np.asarray(xi, np.float32) for xi in np.asarray(x, np.float32)]
+    keys = [_digest(xi, _spec_key(spec), n_iter, emogen.__version__, EVAL_VERSION) for xi in items]
+    return _cached_items(items, keys, functools.partial(_round_trip_one, spec=spec, n_iter=n_iter), cache_dir, n_jobs,
+                         progress, 'Griffin-Lim round trip')
+
+def _feature_functionals_one(x, spec, n_iter:int, feature_set:str)->np.ndarray:
+    return _functionals_one(features_to_audio(x, spec, n_iter=n_iter), spec.sr, feature_set)
+
+def feature_functionals(
+    x, # normalised log-mel features (N, n_mels, n_frames)
+    spec, # their FeatureSpec
+    feature_set:str='ComParE_2016', # openSMILE functionals set
+    cache_dir=None, # per-item cache of the functionals (the audio is not kept)
+    progress:bool=True, # progress bar
+    n_jobs:int=1, # worker processes
+    n_iter:int=32, # Griffin-Lim iterations
+)->np.ndarray:
+    "openSMILE functionals of features sent through the round trip, (N, D): the judge's and the benchmark's input"
+    if feature_set not in FEATURE_SETS: raise ValueError(f"feature_set must be one of {FEATURE_SETS}, not {feature_set!r}")
+    items = [np.asarray(xi, np.float32) for xi in np.asarray(x, np.float32)]
+    keys = [_digest(xi, _spec_key(spec), n_iter, feature_set, _opensmile_version(), emogen.__version__, EVAL_VERSION)
+            for xi in items]
+    fn = functools.partial(_feature_functionals_one, spec=spec, n_iter=n_iter, feature_set=feature_set)
+    out = _cached_items(items, keys, fn, cache_dir, n_jobs, progress, f'round trip + {feature_set}')
+    return np.stack(out) if out else np.zeros((0, 0), np.float32)
+
+# %% ../nbs/04_evaluation.ipynb #54d58550
+Z_CLIP = 10.0  # standardised functionals are clipped to +-10 (for the classifier and for KID alike)
+C_GRID = (1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1)  # inverse regularisation strengths tried on the validation speakers
+
+def _standardiser(f:np.ndarray)->tuple[np.ndarray, np.ndarray]:
+    f = np.asarray(f, np.float64)
+    sd = f.std(0)
+    return f.mean(0), np.where(sd > 1e-8, sd, 1.0)
+
+def _logreg(C:float, seed:int=0):
+    from sklearn.linear_model import LogisticRegression
+    return LogisticRegression(C=C, class_weight='balanced', max_iter=2000, random_state=seed)
+
+@dataclass
+class FunctionalsModel:
+    "Standardised functionals -> class-balanced logistic regression, C chosen on validation speakers"
+    mean:np.ndarray # standardisation statistics of the items it was fitted on
+    scale:np.ndarray
+    model:object # the fitted sklearn LogisticRegression
+    C:float # the C chosen
+    val_UA:dict # validation UA of every C tried
+    n_classes:int
+    def standardise(self, f)->np.ndarray:
+        "z-scores with the fitted statistics, clipped to +-`Z_CLIP` (a functional far outside the training range saturates)"
+        return np.clip((np.asarray(f, np.float64) - self.mean)/self.scale, -Z_CLIP, Z_CLIP).astype(np.float32)
+    def predict_functionals(self, f)->np.ndarray:
+        p = self.model.predict_proba(self.standardise(f))
+        out = np.zeros((len(p), self.n_classes))
+        out[:, self.model.classes_] = p
+        return out.argmax(1)
+
+def fit_functionals_model(
+    f_train, y_train, # training functionals (N, D) and int labels
+    f_val, y_val, # validation speakers' functionals and labels: C is chosen on them
+    n_classes:int,
+    C_grid=C_GRID, # the C values tried
+    refit:bool=True, # refit the chosen C on training + validation items
+    seed:int=0,
+)->FunctionalsModel:
+    "Class-balanced logistic regression on standardised functionals; C with the best validation UA (ties: smaller C)"
+    f_train, f_val = np.asarray(f_train, np.float64), np.asarray(f_val, np.float64)
+    y_train, y_val = np.asarray(y_train, int), np.asarray(y_val, int)
+    mean, scale = _standardiser(f_train)
+    scores = {}
+    for C in C_grid:
+        m = _logreg(C, seed).fit(np.clip((f_train - mean)/scale, -Z_CLIP, Z_CLIP), y_train)
+        fm = FunctionalsModel(mean, scale, m, C, {}, n_classes)
+        scores[C] = classification_metrics(y_val, fm.predict_functionals(f_val), n_classes)['UA']
+    best = max(C_grid, key=lambda c: (scores[c], -c))
+    if refit:
+        f_all, y_all = np.concatenate([f_train, f_val]), np.concatenate([y_train, y_val])
+        mean, scale = _standardiser(f_all)
+    else: f_all, y_all = f_train, y_train
+    m = _logreg(best, seed).fit(np.clip((f_all - mean)/scale, -Z_CLIP, Z_CLIP), y_all)
+    return FunctionalsModel(mean, scale, m, best, {float(c): float(s) for c, s in scores.items()}, n_classes)
+
+# %% ../nbs/04_evaluation.ipynb #5ad2d02b
+@dataclass
+class Judge:
+    "A functionals classifier trained on real training speakers in the round-trip domain: it judges generated speech"
+    model:FunctionalsModel
+    spec:object # FeatureSpec of the features it takes
+    feature_set:str='ComParE_2016'
+    cache_dir:object=None # the functionals cache
+    progress:bool=False
+    def functionals(self, x)->np.ndarray:
+        "Round-trip functionals of features `x`"
+        return feature_functionals(x, self.spec, self.feature_set, self.cache_dir, self.progress)
+    def embed(self, x)->np.ndarray:
+        "Standardised round-trip functionals (N, D) of features `x`: the space KID is measured in"
+        return self.model.standardise(self.functionals(x))
+    def predict(self, x)->np.ndarray:
+        "Labels of features `x` (through the round trip)"
+        return self.model.predict_functionals(self.functionals(x))
+    def predict_audio(self, audio, sr:int)->np.ndarray:
+        "Labels of waveforms (no round trip: use it to measure the domain gap)"
+        return self.model.predict_functionals(functionals(audio, sr, self.feature_set, self.cache_dir, self.progress))
+    @property
+    def C(self)->float: return self.model.C
+
+def fit_judge(
+    x_train, y_train, # normalised log-mel features (N, n_mels, n_frames) and int labels of the training speakers
+    x_val, y_val, # validation speakers' items: C of the logistic regression is chosen on them
+    spec, # FeatureSpec (for the round trip)
+    n_classes:int,
+    feature_set:str='ComParE_2016', # openSMILE functionals set
+    cache_dir=None, # functionals cache (per item)
+    progress:bool=False, # progress bars
+    n_jobs:int=1, # worker processes for uncached items
+    refit:bool=True, # refit the chosen C on training + validation speakers
+)->Judge:
+    "Train the judge: round trip -> openSMILE functionals -> standardise -> class-balanced logistic regression"
+    ff = lambda x: feature_functionals(x, spec, feature_set, cache_dir, progress, n_jobs)
+    m = fit_functionals_model(ff(x_train), y_train, ff(x_val), y_val, n_classes, refit=refit)
+    return Judge(m, spec, feature_set, cache_dir, progress)
+
+# %% ../nbs/04_evaluation.ipynb #feb427f2
+def _poly_kernel(a, b): return (a @ b.T/a.shape[1] + 1.0)**3
+
+def _kid_terms(a, b):
+    "Pair-level matrix H[i, j] = k(a_i, a_j) + k(b_i, b_j) - k(a_i, b_j) - k(a_j, b_i), zero diagonal"
+    kaa, kbb, kab = _poly_kernel(a, a), _poly_kernel(b, b), _poly_kernel(a, b)
+    h = kaa + kbb - kab - kab.T
+    np.fill_diagonal(h, 0.0)
+    return h
+
+def kid(
+    a, # (n, d) embeddings of one set
+    b, # (n, d) embeddings of the other (the same n: distances between sets only at equal n)
+    subset_size:int|None=None, # None: all items, with a jackknife standard error; else the mean over random subsets
+    n_subsets:int=100, # subsets drawn when `subset_size` is given
+    seed:int=0, # pairing and subset draws
+)->tuple[float, float]:
+    "Unbiased KID (squared MMD, cubic polynomial kernel; Binkowski et al. 2018) and its standard error"
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[1]:
+        raise ValueError(f"need two (n, d) arrays with the same d, got {a.shape} and {b.shape}")
+    if len(a) != len(b): raise ValueError(f"KID compares sets of equal size: got {len(a)} and {len(b)} items; subsample the larger")
+    n = len(a)
+    if n < 4: raise ValueError(f"KID needs at least 4 items per set, got {n}")
+    rng = np.random.default_rng(seed)
+    if subset_size is not None and subset_size < n:
+        v = []
+        for _ in range(n_subsets):
+            i, j = rng.choice(n, subset_size, replace=False), rng.choice(n, subset_size, replace=False)
+            h = _kid_terms(a[i], b[j])
+            v.append(h.sum()/(subset_size*(subset_size - 1)))
+        return float(np.mean(v)), float(np.std(v, ddof=1)/np.sqrt(n_subsets))
+    b = b[rng.permutation(n)]  # the pairing of a_i with b_i is arbitrary: make it random
+    h = _kid_terms(a, b)
+    s, r = h.sum(), h.sum(1)
+    est = s/(n*(n - 1))
+    loo = (s - 2*r)/((n - 1)*(n - 2))  # the estimate without pair i
+    se = np.sqrt((n - 1)/n*((loo - loo.mean())**2).sum())
+    return float(est), float(se)
+
+# %% ../nbs/04_evaluation.ipynb #fdf61332
+def _take(x, n, rng): return np.asarray(x)[np.sort(rng.choice(len(x), n, replace=False))] if len(x) > n else np.asarray(x)
+
+def judge_quality(
+    judge:Judge, # from `fit_judge` (trained on the training speakers)
+    sets:dict, # name -> (x_generated, y_intended)
+    x_heldout, y_heldout, # real held-out speakers' items (features) and labels
+    x_train, # real training items (features): the KID reference and the memorisation reference
+    n:int|None=None, # equal n in every row (default: the smallest set, held-out or training count)
+    seed:int=0, # subsampling
+    audio_heldout=None, # the held-out items' original audio (optional): the judge's UA on it, without round trip
+    sr:int|None=None, # its sample rate
+)->pd.DataFrame:
+    "Generated sets judged at equal n: KID to the training speakers, judge UA on intended labels, memorisation ratio"
+    y_heldout = np.asarray(y_heldout, int)
+    sizes = [len(x) for x, _ in sets.values()] + [len(x_heldout), len(x_train)]
+    n = min(sizes) if n is None else n
+    if n > min(sizes): raise ValueError(f"n={n} is more than the smallest set ({min(sizes)} items): pass n <= {min(sizes)}")
+    rng = np.random.default_rng(seed)
+    ref = _take(x_train, n, rng)
+    e_ref = judge.embed(ref)
+    real_nn = float(np.median(nn_distance(_take(x_heldout, n, np.random.default_rng(seed + 1)), x_train)))
+    def row(name, x, y):
+        r = np.random.default_rng(seed + 1)
+        x, y = _take(x, n, r), _take(np.asarray(y, int), n, np.random.default_rng(seed + 1))
+        est, se = kid(judge.embed(x), e_ref, seed=seed)
+        ua = classification_metrics(y, judge.predict(x), judge.model.n_classes)['UA']
+        nn = float(np.median(nn_distance(x, x_train)))/real_nn
+        return {'set': name, 'n': n, 'KID': est, 'KID_se': se, 'judge_UA': ua, 'nn_ratio': nn}
+    rows = [row('real round trip', x_heldout, y_heldout)]
+    ua_orig = float('nan')
+    if audio_heldout is not None:
+        if sr is None: raise ValueError("audio_heldout needs its sample rate: pass sr")
+        ua_orig = classification_metrics(y_heldout, judge.predict_audio(audio_heldout, sr), judge.model.n_classes)['UA']
+    rows.append({'set': 'real held-out', 'n': len(y_heldout), 'KID': float('nan'), 'KID_se': float('nan'),
+                 'judge_UA': ua_orig, 'nn_ratio': float('nan')})
+    rows += [row(k, x, y) for k, (x, y) in sets.items()]
+    return pd.DataFrame(rows).set_index('set')
 
 # %% ../nbs/04_evaluation.ipynb #15ef16e0
 def bootstrap_ci(
@@ -595,35 +927,18 @@ def plot_confusions(bench:Benchmark, arms=None, dpi:int=80):
     axs[0][0].set_ylabel('true'); fig.tight_layout()
     return fig
 
-# %% ../nbs/04_evaluation.ipynb #4f1a645c
-def nn_distance(
-    query, # (n, ...) items
-    reference, # (m, ...) items
-    exclude_self:bool=False, # query is reference: skip the zero distance to itself
-)->np.ndarray:
-    "Distance (RMS per cell) from each query item to its nearest reference item"
-    q = torch.as_tensor(np.asarray(query), dtype=torch.float32).flatten(1)
-    r = torch.as_tensor(np.asarray(reference), dtype=torch.float32).flatten(1)
-    d = torch.cat([torch.cdist(q[i:i+256], r) for i in range(0, len(q), 256)])
-    if exclude_self: d.fill_diagonal_(float('inf'))
-    return (d.min(1).values / np.sqrt(q.shape[1])).numpy()
-
-def griffin_lim_roundtrip(
-    x, # (n, n_mels, n_frames) normalised features
-    spec, # their FeatureSpec
-    n_iter:int=32, # Griffin-Lim iterations
-)->np.ndarray:
-    "Per-item mean squared error (normalised units) of features -> audio (Griffin-Lim) -> features"
-    from emogen.preprocessing import features_to_audio, audio_to_features
-    x = np.asarray(x, np.float32)
-    back = np.stack([np.asarray(audio_to_features(features_to_audio(xi, spec, n_iter=n_iter), spec)) for xi in x])
-    n = min(back.shape[-1], x.shape[-1])
-    return ((back[..., :n] - x[..., :n])**2).mean((1, 2))
-
 # %% ../nbs/04_evaluation.ipynb #8601a14e
 def _fd_per_class(eg, yg, er, yr, n_classes):
     v = [frechet_distance(eg[yg == c], er[yr == c]) for c in range(n_classes) if (yg == c).sum() > 1 and (yr == c).sum() > 1]
     return float(np.mean(v)) if v else float('nan')
+
+def _round_trip_mse(x, spec)->np.ndarray:
+    "Per-item mean squared error (normalised units) of features -> audio (`round_trip_audio`) -> features"
+    from emogen.preprocessing import audio_to_features
+    x = np.asarray(x, np.float32)
+    back = np.stack([audio_to_features(w, spec) for w in round_trip_audio(x, spec, progress=False)])
+    n = min(back.shape[-1], x.shape[-1])
+    return ((back[..., :n] - x[..., :n])**2).mean((1, 2))
 
 def generation_quality(
     x_train, y_train, x_val, y_val, x_test, y_test, # real data of one fold: training, validation and test speakers
@@ -645,7 +960,7 @@ def generation_quality(
         r = {'set': name, 'items': len(x), 'evaluator WA': m['WA'], 'evaluator UA': m['UA'],
              'FD overall': frechet_distance(e, e_tr), 'FD per class': _fd_per_class(e, y, e_tr, y_train, n_classes),
              'TSTR UA': tstr_ua, 'NN dist ratio': float(np.median(nn_distance(x, x_train)) / real_nn)}
-        if gl_items and spec is not None: r['Griffin-Lim MSE'] = float(griffin_lim_roundtrip(x[:gl_items], spec).mean())
+        if gl_items and spec is not None: r['Griffin-Lim MSE'] = float(_round_trip_mse(x[:gl_items], spec).mean())
         return r
     rows = [row('real: held-out speakers', np.asarray(x_test), y_test,
                 classification_metrics(y_test, predict_logits(ev, x_test).argmax(1), n_classes)['UA'])]

@@ -5,6 +5,7 @@
 # %% ../nbs/02_vae_modeling.ipynb #9739e2c4
 from __future__ import annotations
 import math, json
+import emogen
 from dataclasses import dataclass, asdict, fields
 from pathlib import Path
 import numpy as np
@@ -16,15 +17,17 @@ from torch.utils.data import DataLoader, TensorDataset
 from tqdm.auto import tqdm
 from fastcore.script import call_parse
 from .core import (IN_TEST, seed_everything, get_device, check_finite, fit, save_checkpoint, load_checkpoint,
-                         write_json, models_dir, plot_history)
+                         write_json, models_dir, plot_history, UserError)
 from .preprocessing import FeatureSpec, load_features, speaker_folds, features_to_audio, audio_to_features
 
 # %% auto #0
-__all__ = ['VAEConfig', 'spec_shape', 'conv_bn', 'up_bn', 'ResBlock', 'CondVAE', 'frequency_profile', 'temporal_envelope',
-           'spectral_loss', 'kl_divergence', 'vae_loss', 'vae_step', 'vae_config_dict', 'fit_vae', 'save_vae',
-           'load_vae', 'requested_labels', 'sample_batched', 'write_wav', 'write_generated_set',
+__all__ = ['RUN_SIZES', 'VAEConfig', 'spec_shape', 'conv_bn', 'up_bn', 'ResBlock', 'CondVAE', 'frequency_profile',
+           'temporal_envelope', 'spectral_loss', 'kl_divergence', 'vae_loss', 'vae_step', 'vae_config_dict', 'fit_vae',
+           'save_vae', 'load_vae', 'requested_labels', 'sample_batched', 'write_wav', 'write_generated_set',
            'reconstruction_metrics', 'griffin_lim_floor', 'plot_reconstructions', 'plot_latent_pca', 'plot_sample_grid',
-           'latent_means', 'train_vae_cli', 'generate_with_vae']
+           'latent_means', 'AEConfig', 'AEResBlock', 'SpecAutoencoder', 'ae_loss', 'ae_step', 'set_latent_scale',
+           'fit_autoencoder', 'load_autoencoder', 'log_spectral_distance', 'ae_reconstruction_quality', 'model_size',
+           'default_features', 'cli_fold', 'load_features_cli', 'train_vae_cli', 'generate_with_vae']
 
 # %% ../nbs/02_vae_modeling.ipynb #08f0ec5d
 @dataclass
@@ -363,47 +366,271 @@ def latent_means(model:CondVAE, x, y, batch_size:int=64)->np.ndarray:
     x, y = torch.as_tensor(np.asarray(x), dtype=torch.float32), torch.as_tensor(np.asarray(y), dtype=torch.long)
     return torch.cat([model.encode(x[i:i+batch_size].to(dev), y[i:i+batch_size].to(dev))[0].cpu() for i in range(0, len(x), batch_size)]).numpy()
 
+# %% ../nbs/02_vae_modeling.ipynb #823fcfcd
+@dataclass
+class AEConfig:
+    "Architecture, loss and training budget of the spatial-latent autoencoder"
+    channels:tuple=(16, 32) # channels after each stride-2 stage (2 stages: 4x down per axis)
+    z_channels:int=4 # latent channels
+    n_res:int=1 # residual blocks per downsampled stage
+    kl_weight:float=1e-4 # weight of the KL term (per element): small, near-deterministic latents
+    spectral_weight:float=0.5 # weight of the spectral loss (frequency profile + temporal envelope)
+    lr:float=1e-3 # peak AdamW learning rate (warm-up, then cosine decay)
+    batch_size:int=16 # items per optimiser step
+    train_steps:int=2000 # optimiser steps
+    warmup:int=100 # warm-up steps
+    clip:float=1.0 # gradient-norm clipping
+
+    @property
+    def factor(self)->int: return 2**len(self.channels)
+    def to_dict(self)->dict: return asdict(self)
+    @classmethod
+    def from_dict(cls, d:dict):
+        "Rebuild from `to_dict()` (or its JSON round trip); unknown keys are ignored"
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.items() if k in names})
+    @classmethod
+    def for_preset(cls, name:str='cpu'):
+        "'smoke' (tests), 'tiny' and 'cpu' (the CPU pipeline), 'gpu'"
+        presets = {'smoke': dict(channels=(4, 8), train_steps=40, warmup=5),
+                   'tiny': dict(train_steps=1200), 'cpu': dict(train_steps=2000),
+                   'gpu': dict(channels=(64, 128), n_res=2, train_steps=20000)}
+        if name not in presets:
+            raise ValueError(f"Unknown autoencoder preset {name!r}: choose one of {', '.join(presets)}")
+        return cls(**presets[name])
+
+# %% ../nbs/02_vae_modeling.ipynb #ecb0ffd5
+def _gn(c:int)->nn.GroupNorm: return nn.GroupNorm(math.gcd(8, c), c)
+
+class AEResBlock(nn.Module):
+    "x + (GroupNorm-SiLU-conv-GroupNorm-SiLU-conv)(x): the autoencoder's block (the VAE's `ResBlock` uses BatchNorm)"
+    def __init__(self, c:int):
+        super().__init__()
+        self.body = nn.Sequential(_gn(c), nn.SiLU(), nn.Conv2d(c, c, 3, 1, 1),
+                                  _gn(c), nn.SiLU(), nn.Conv2d(c, c, 3, 1, 1))
+    def forward(self, x): return x + self.body(x)
+
+class SpecAutoencoder(nn.Module):
+    "Spectrogram autoencoder with a spatial latent: (B, n_mels, n_frames) <-> (B, z_channels, n_mels/4, n_frames/4)"
+    def __init__(self,
+                 spec, # the `FeatureSpec` (or its dict, or just the (n_mels, n_frames) shape)
+                 config:AEConfig|None=None, # architecture and training budget
+                ):
+        super().__init__()
+        self.config = cfg = config or AEConfig()
+        self.spec = spec
+        self.shape = tuple(spec) if isinstance(spec, (tuple, list)) else spec_shape(spec)
+        k = cfg.factor
+        self.padded = tuple(math.ceil(s/k)*k for s in self.shape)
+        self.latent_shape = (cfg.z_channels, self.padded[0]//k, self.padded[1]//k)
+        ch = cfg.channels
+        enc, ci = [], 1
+        for co in ch: enc += [nn.Conv2d(ci, co, 3, 2, 1)] + [AEResBlock(co) for _ in range(cfg.n_res)]; ci = co
+        self.encoder = nn.Sequential(*enc, _gn(ch[-1]), nn.SiLU(), nn.Conv2d(ch[-1], 2*cfg.z_channels, 3, 1, 1))
+        dec, ci = [nn.Conv2d(cfg.z_channels, ch[-1], 3, 1, 1)], ch[-1]
+        for co in list(ch[::-1][1:]) + [None]:  # up 2x by sub-pixel convolution: no convolution at full resolution
+            dec += [AEResBlock(ci) for _ in range(cfg.n_res)]
+            if co is None: dec += [_gn(ci), nn.SiLU()]
+            dec += [nn.Conv2d(ci, 4*(co or 1), 3, 1, 1), nn.PixelShuffle(2)]
+            ci = co
+        self.decoder = nn.Sequential(*dec)
+        # latent = (posterior mean - shift)*scale: set by `set_latent_scale` after training, saved with the weights
+        self.register_buffer('latent_shift', torch.zeros(()))
+        self.register_buffer('latent_scale', torch.ones(()))
+
+    def moments(self, x)->tuple:
+        "(mu, logvar) of the posterior, unscaled, each (B, z_channels, h, w)"
+        (H, W), (ph, pw) = self.shape, self.padded
+        if tuple(x.shape[-2:]) != (H, W):
+            raise ValueError(f"features of shape {tuple(x.shape[-2:])} given to an autoencoder built for {(H, W)}")
+        mu, logvar = self.encoder(F.pad(x.unsqueeze(1), (0, pw - W, 0, ph - H))).chunk(2, 1)
+        return mu, logvar.clamp(-30, 20)
+
+    def decode_unscaled(self, z): return self.decoder(z)[:, 0, :self.shape[0], :self.shape[1]]
+
+    def forward(self, x)->tuple:
+        "(reconstruction, mu, logvar); z is sampled in training mode, the mean in eval mode"
+        mu, logvar = self.moments(x)
+        z = mu + torch.randn_like(mu)*torch.exp(0.5*logvar) if self.training else mu
+        return self.decode_unscaled(z), mu, logvar
+
+    def encode(self, x)->torch.Tensor:
+        "Scaled latents (posterior means, shifted and scaled to unit variance) of features x (B, n_mels, n_frames)"
+        return (self.moments(x)[0] - self.latent_shift)*self.latent_scale
+
+    def decode(self, z)->torch.Tensor:
+        "Features (B, n_mels, n_frames) from scaled latents (B, z_channels, h, w)"
+        return self.decode_unscaled(z/self.latent_scale + self.latent_shift)
+
+# %% ../nbs/02_vae_modeling.ipynb #b27119d7
+def ae_loss(recon, x, mu, logvar,
+            kl_weight:float=1e-4, # weight of the per-element KL
+            spectral_weight:float=0.5, # weight of the spectral loss
+           )->dict:
+    "{'loss', 'recon', 'spectral', 'kl'} of the spatial-latent autoencoder"
+    rec, spe = F.mse_loss(recon, x), spectral_loss(recon, x)
+    kl = kl_divergence(mu.flatten(1), logvar.flatten(1), 'mean')
+    return {'loss': rec + spectral_weight*spe + kl_weight*kl, 'recon': rec, 'spectral': spe, 'kl': kl}
+
+def ae_step(model, batch)->dict:
+    "One batch (x, labels) -> the loss terms (labels unused: the autoencoder is unconditional)"
+    x = check_finite(batch[0], 'input batch')
+    recon, mu, logvar = model(x)
+    cfg = _raw(model).config
+    return ae_loss(recon.float(), x.float(), mu.float(), logvar.float(), cfg.kl_weight, cfg.spectral_weight)
+
+@torch.no_grad()
+def set_latent_scale(ae:SpecAutoencoder, x, batch_size:int=64)->dict:
+    "Set the latent shift and scale so that the posterior means of `x` (training items) have mean 0 and variance 1"
+    ae.latent_shift.zero_(); ae.latent_scale.fill_(1.)
+    mu = torch.cat([ae.moments(x[i:i+batch_size].to(ae.latent_scale.device))[0].cpu()
+                    for i in range(0, len(x), batch_size)])
+    ae.latent_shift.fill_(mu.mean().item())
+    ae.latent_scale.fill_(1/mu.std().item())
+    return {'latent_shift': ae.latent_shift.item(), 'latent_scale': ae.latent_scale.item()}
+
+def fit_autoencoder(
+    x_train, # training features (N, n_mels, n_frames): one fold's training speakers
+    x_val, # validation features (held-out speakers), or None
+    spec, # the `FeatureSpec` (saved with the checkpoint)
+    config:AEConfig|None=None, # architecture and budget
+    seed:int=0, # seeds initialisation and batch order
+    ckpt:str|Path|None=None, # resumable checkpoint file (best weights beside it as `<stem>-best`)
+    progress:bool=True, # progress bar
+    device=None, # None: the best available
+)->tuple:
+    "Train a `SpecAutoencoder`, set its latent scale; returns (model with its best weights, in eval mode; history)"
+    cfg = config or AEConfig()
+    seed_everything(seed)
+    model = SpecAutoencoder(spec, cfg)
+    x_train = torch.as_tensor(np.asarray(x_train), dtype=torch.float32)
+    zeros = lambda x: np.zeros(len(x), dtype=np.int64)
+    train_dl = _loader(x_train, zeros(x_train), cfg.batch_size, True)
+    val_dl = _loader(x_val, zeros(x_val), 64, False) if x_val is not None and len(x_val) else None
+    epochs = max(1, math.ceil(cfg.train_steps/len(train_dl)))
+    hist = fit(model, train_dl, val_dl, ae_step, epochs=epochs, lr=cfg.lr, clip=cfg.clip, schedule='cosine',
+               warmup=cfg.warmup, patience=None, ckpt=ckpt, config={'autoencoder': cfg.to_dict()}, spec=spec,
+               kind='autoencoder', device=device, seed=seed, progress=progress)
+    best = Path(ckpt).with_name(Path(ckpt).stem + '-best' + Path(ckpt).suffix) if ckpt else None
+    if best is not None and best.exists():  # the best weights, also when resuming a finished run
+        model.load_state_dict(load_checkpoint(best, kind='autoencoder')[0]['model'])
+    model.eval()
+    set_latent_scale(model, x_train)
+    if ckpt:
+        save_checkpoint(Path(ckpt).with_name(Path(ckpt).stem + '-scaled.safetensors'), {'model': model.state_dict()},
+                        {'autoencoder': cfg.to_dict(), 'emogen_version': emogen.__version__}, spec, 'autoencoder')
+    return model, hist
+
+def load_autoencoder(path:str|Path, # a `-scaled` file written by `fit_autoencoder`
+                     spec=None, # if given, the checkpoint must have been trained on these features
+                     device=None)->SpecAutoencoder:
+    "The autoencoder stored in `path`, with its latent scale, in eval mode"
+    st, info = load_checkpoint(path, spec=spec, kind='autoencoder')
+    model = SpecAutoencoder(_spec_from_dict(info['spec']), AEConfig.from_dict(info['config']['autoencoder']))
+    model.load_state_dict(st['model'])
+    return model.to(get_device(device)).eval()
+
+# %% ../nbs/02_vae_modeling.ipynb #2ab80821
+def log_spectral_distance(x, # reference normalised features (N, n_mels, n_frames)
+                          y, # features to compare (same shape)
+                          spec:FeatureSpec, # gives the dB scale and the frames that hold signal
+                         )->float:
+    "Mean over items and frames of the RMS difference over mel bands, in dB (padding frames excluded)"
+    d = (np.asarray(x, dtype=np.float64) - np.asarray(y, dtype=np.float64))[..., :spec.n_frames_raw]*spec.std
+    return float(np.sqrt((d**2).mean(-2)).mean())
+
+def ae_reconstruction_quality(ae:SpecAutoencoder, x, spec:FeatureSpec, n_iter:int=32, batch_size:int=32)->dict:
+    "Log-spectral distance (dB) of autoencoder reconstructions beside the inversion floor"
+    x = np.asarray(x, dtype=np.float32)
+    with torch.no_grad():
+        rec = torch.cat([ae.decode(ae.encode(torch.as_tensor(x[i:i+batch_size])))
+                         for i in range(0, len(x), batch_size)])
+    back = np.stack([audio_to_features(features_to_audio(xi, spec, n_iter=n_iter), spec) for xi in x])
+    return {'n': len(x), 'ae_lsd_db': log_spectral_distance(x, rec.numpy(), spec),
+            'inversion_floor_lsd_db': log_spectral_distance(x, back, spec),
+            'ae_mse': float(((rec.numpy() - x)**2).mean())}
+
 # %% ../nbs/02_vae_modeling.ipynb #73aee40d
-def _model_preset(preset): return 'smoke' if preset == 'smoke' else ('gpu' if torch.cuda.is_available() else 'cpu')
+RUN_SIZES = {'smoke': {'vae': 'smoke', 'diffusion': 'smoke'},  # the model sizes each run preset trains
+             'cpu': {'vae': 'cpu', 'diffusion': 'tiny'},
+             'gpu': {'vae': 'gpu', 'diffusion': 'gpu'}}
+
+def model_size(kind:str, # 'vae' or 'diffusion'
+               preset:str='cpu', # run preset: smoke, cpu, gpu
+               features:str='emogen', # feature preset (the digits features get the digits diffusion system)
+              )->str:
+    "The size of the `kind` model that the run `preset` trains: the one preset chooser of the command line"
+    if preset not in RUN_SIZES:
+        raise UserError(f"--preset {preset!r} is not a run preset: choose one of {', '.join(RUN_SIZES)}")
+    if kind == 'diffusion' and features == 'digits' and preset != 'smoke': return 'digits'
+    return RUN_SIZES[preset][kind]
+
+def default_features(corpus:str)->str:
+    "The feature preset a corpus gets unless `--features` says otherwise"
+    return 'digits' if corpus in ('digits', 'fsdd', 'audiomnist') else 'emogen'
+
+def cli_fold(meta, corpus:str, fold:int=0, n_folds:int|None=None, seed:int=0):
+    "Fold `fold` of the speaker folds `emogen run` uses (leave one speaker out; RAVDESS 6 folds), or a `UserError`"
+    n_folds = n_folds or (6 if corpus == 'ravdess' else None)
+    folds = speaker_folds(meta, n_folds=n_folds, n_val_speakers=1, seed=seed)
+    if not 0 <= fold < len(folds):
+        raise UserError(f"--fold {fold} does not exist: {corpus} has folds 0..{len(folds) - 1}")
+    return folds[fold]
+
+def load_features_cli(out, corpus:str, features:str):
+    "`load_features`, with a `UserError` that says how to prepare the corpus"
+    try: return load_features(out, corpus, features)
+    except FileNotFoundError:
+        raise UserError(f"no prepared {corpus} corpus with {features} features in {out}: run "
+                        f"`emogen prepare --corpus {corpus} --features {features} --out {out}` first") from None
 
 @call_parse
 def train_vae_cli(
     corpus:str='synthetic', # a corpus prepared with `emogen prepare`
-    preset:str='emogen', # its feature preset
-    out:str='.', # workspace
-    model_preset:str=None, # VAE size: smoke, cpu, gpu, paper (default: smoke for the smoke features, else gpu/cpu by device)
-    n_folds:int=5, # speaker-independent folds (whole speakers)
-    fold:int=0, # which fold's training speakers to train on
-    seed:int=0,
+    out:str='.', # workspace (holds processed/ and models/)
+    features:str=None, # its feature preset (default: emogen, or digits for digit corpora)
+    preset:str='cpu', # run preset: smoke, cpu, gpu (sets the VAE size)
+    size:str=None, # VAE size overriding the run preset's: smoke, cpu, gpu, paper
+    fold:int=0, # the speaker fold whose training speakers it trains on
+    n_folds:int=None, # speaker folds (default: as `emogen run`, leave one speaker out; RAVDESS 6)
+    seed:int=0, # seeds the folds' validation speakers, initialisation and batches
     epochs:int=None, # override the maximum number of epochs
     beta_warmup:int=None, # override the KL warm-up steps
     kl_reduction:str=None, # override the KL reduction over latent dimensions: sum or mean
-    device:str=None, # cpu, cuda, mps (default: best available)
+    device:str='auto', # auto, cpu, cuda, mps
     quiet:bool=False, # no progress bars
 ):
     "Train the emotion-conditional VAE on one fold's training speakers"
-    import matplotlib; import matplotlib.pyplot as plt
-    f = load_features(out, corpus, preset)
-    fd = speaker_folds(f.meta, n_folds=n_folds, n_val_speakers=1, seed=seed)[fold]
-    cfg = VAEConfig.for_preset(model_preset or _model_preset(preset))
-    if epochs: cfg = VAEConfig(**{**cfg.to_dict(), 'epochs': epochs})
-    if beta_warmup is not None: cfg = VAEConfig(**{**cfg.to_dict(), 'beta_warmup': beta_warmup})
-    if kl_reduction is not None: cfg = VAEConfig(**{**cfg.to_dict(), 'kl_reduction': kl_reduction})
-    d = models_dir(out, 'vae', corpus, preset)
+    import matplotlib.pyplot as plt
+    features = features or default_features(corpus)
+    f = load_features_cli(out, corpus, features)
+    fd = cli_fold(f.meta, corpus, fold, n_folds, seed)
+    cfg = VAEConfig.for_preset(size or model_size('vae', preset, features))
+    over = {'epochs': epochs, 'beta_warmup': beta_warmup, 'kl_reduction': kl_reduction}
+    cfg = VAEConfig(**{**cfg.to_dict(), **{k: v for k, v in over.items() if v is not None}})
+    device = None if device == 'auto' else device
+    d = models_dir(out, 'vae', corpus, features)
     x, y = np.asarray(f.x), f.meta.label.values
     model, hist = fit_vae(x[fd.train], y[fd.train], x[fd.val], y[fd.val], f.spec, len(f.classes), cfg, seed,
                           ckpt=d/'train.safetensors', progress=not quiet, classes=f.classes, device=device)
     save_vae(model, d/'vae.safetensors', f.classes)
     hist.to_csv(d/'history.csv', index=False)
-    fig = plot_history(hist, ['loss', 'recon', 'spectral', 'kl'], title=f'VAE {corpus}/{preset}'); fig.savefig(d/'learning_curves.png', dpi=90); plt.close(fig)
+    fig = plot_history(hist, ['loss', 'recon', 'spectral', 'kl'], title=f'VAE {corpus}/{features}')
+    fig.savefig(d/'learning_curves.png', dpi=90)
+    plt.close(fig)
     m = reconstruction_metrics(model, x[fd.test], y[fd.test], f.spec)
-    write_json(d/'metrics.json', {'held_out': m, 'test_speakers': [str(s) for s in fd.test_speakers], 'val_speakers': [str(s) for s in fd.val_speakers],
-                                  'n_train': len(fd.train), 'n_val': len(fd.val), 'n_test': len(fd.test), 'epochs_run': len(hist),
-                                  'best_epoch': int(hist.val_loss.idxmin()), 'mean_epoch_seconds': float(hist.seconds.mean()),
-                                  'corpus': corpus, 'preset': preset, 'fold': fold, 'n_folds': n_folds, 'seed': seed,
-                                  'device': str(get_device(device)), 'config': vae_config_dict(cfg, len(f.classes), f.classes), 'spec': f.spec.to_dict()})
-    if not quiet: print(f"{d/'vae.safetensors'}: {len(hist)} epochs; held-out speakers {[str(s) for s in fd.test_speakers]}: "
-                        f"reconstruction MSE {m['recon_mse']:.4f} (normalised), {m['recon_rmse_db']:.2f} dB RMS")
+    write_json(d/'metrics.json', {'held_out': m, 'test_speakers': [str(s) for s in fd.test_speakers],
+                                  'val_speakers': [str(s) for s in fd.val_speakers], 'n_train': len(fd.train),
+                                  'n_val': len(fd.val), 'n_test': len(fd.test), 'epochs_run': len(hist),
+                                  'best_epoch': int(hist.val_loss.idxmin()),
+                                  'mean_epoch_seconds': float(hist.seconds.mean()),
+                                  'corpus': corpus, 'features': features, 'preset': preset, 'fold': fold,
+                                  'n_folds': n_folds, 'seed': seed, 'device': str(get_device(device)),
+                                  'config': vae_config_dict(cfg, len(f.classes), f.classes), 'spec': f.spec.to_dict(),
+                                  'emogen_version': emogen.__version__})
+    if not quiet: print(f"{d/'vae.safetensors'}: {len(hist)} epochs; held-out speakers "
+                        f"{[str(s) for s in fd.test_speakers]}: reconstruction MSE {m['recon_mse']:.4f} (normalised), "
+                        f"{m['recon_rmse_db']:.2f} dB RMS")
     return d
 
 def generate_with_vae(out:str='.', corpus:str='synthetic', preset:str='emogen',
