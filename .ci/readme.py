@@ -29,8 +29,9 @@ def _report(folder: Path) -> str:
     main = m[~m.classifier.str.contains('original')]
     clf = main.classifier.iloc[0]
     s = pd.read_csv(folder/'summary.csv', index_col=0)
-    lines = [f'`{cmd["command"]}` ({cmd["seconds"]:.0f} s on a {cmd["machine"]}; functionals cache '
-             f'{"warm" if cmd["functionals_cache_existed"] else "cold"}; emogen {cmd["emogen"]})', '',
+    cache = 'a functionals cache from earlier runs present' if cmd['functionals_cache_existed'] else 'no cache'
+    note = f' ({cmd["seconds_note"]})' if 'seconds_note' in cmd else ''
+    lines = [f'`{cmd["command"]}` ({cmd["seconds"]:.0f} s{note} on a {cmd["machine"]}; {cache}; emogen {cmd["emogen"]})', '',
              '| arm | folds | seeds | items added per fold | UA % mean over folds | UA % pooled | ΔUA vs real, points [t 95 % CI] '
              '| Wilcoxon p (Holm) | folds better |', '|---|---|---|---|---|---|---|---|---|']
     for arm, g in main.groupby('arm', sort=False):

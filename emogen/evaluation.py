@@ -21,7 +21,7 @@ from .preprocessing import features_to_audio
 
 # %% auto #0
 __all__ = ['EVAL_VERSION', 'FEATURE_SETS', 'Z_CLIP', 'C_GRID', 'MIN_BOOTSTRAP_UNITS', 'RESNET_LAYERS', 'CLASSIFIERS',
-           'RUN_COLUMNS', 'PAPER_TABLE5', 'PAPER_NOTE', 'METRICS_COLUMNS', 'RUN_PRESETS', 'confusion',
+           'N_VAL_SPEAKERS', 'RUN_COLUMNS', 'PAPER_TABLE5', 'PAPER_NOTE', 'METRICS_COLUMNS', 'RUN_PRESETS', 'confusion',
            'classification_metrics', 'nn_distance', 'functionals', 'round_trip_audio', 'feature_functionals',
            'FunctionalsModel', 'fit_functionals_model', 'Judge', 'fit_judge', 'kid', 'judge_quality', 't_interval',
            'wilcoxon_p', 'holm', 'cluster_bootstrap', 'frechet_distance', 'BasicBlock', 'Bottleneck', 'SERResNet',
@@ -54,7 +54,7 @@ def classification_metrics(
     y_pred, # predicted class indices
     n_classes:int, # number of classes
 )->dict:
-    "WA, UA, macro precision/recall/F1 and per-class precision, recall, F1 (classes absent from y_true are left out of UA and the macro means)"
+    "WA, UA, macro precision/recall/F1 and per-class precision, recall, F1 (classes absent from y_true: out of UA)"
     cm = confusion(y_true, y_pred, n_classes)
     tp, support, predicted = np.diag(cm).astype(float), cm.sum(1), cm.sum(0)
     recall = np.divide(tp, support, out=np.zeros_like(tp), where=support > 0)
@@ -63,7 +63,8 @@ def classification_metrics(
     present = support > 0
     return {'WA': tp.sum()/max(cm.sum(), 1), 'UA': recall[present].mean(), 'precision': precision[present].mean(),
             'recall': recall[present].mean(), 'F1': f1[present].mean(), 'n': int(cm.sum()),
-            'per_class': {'precision': precision.tolist(), 'recall': recall.tolist(), 'f1': f1.tolist(), 'support': support.tolist()}}
+            'per_class': {'precision': precision.tolist(), 'recall': recall.tolist(), 'f1': f1.tolist(),
+                          'support': support.tolist()}}
 
 # %% ../nbs/04_evaluation.ipynb #4f1a645c
 def nn_distance(
@@ -171,7 +172,8 @@ def functionals(
     n_jobs:int=1, # worker processes for the items not in the cache
 )->np.ndarray:
     "openSMILE functionals of each item, (N, D) float32"
-    if feature_set not in FEATURE_SETS: raise ValueError(f"feature_set must be one of {FEATURE_SETS}, not {feature_set!r}")
+    if feature_set not in FEATURE_SETS:
+        raise ValueError(f"feature_set must be one of {FEATURE_SETS}, not {feature_set!r}")
     items = [np.asarray(w, np.float32) for w in audio]
     keys = [_digest(w, sr, feature_set, _opensmile_version(), EVAL_VERSION) for w in items]
     out = _cached_items(items, keys, functools.partial(_functionals_one, sr=sr, feature_set=feature_set), cache_dir,
@@ -191,7 +193,7 @@ def round_trip_audio(
     n_jobs:int=1, # worker processes
     n_iter:int=32, # Griffin-Lim iterations (`emogen.preprocessing.features_to_audio`)
 )->list:
-    "Features -> audio through the FeatureSpec inverse (Griffin-Lim): how spectrograms, generated or real, reach the judge"
+    "Features -> audio by the FeatureSpec inverse (Griffin-Lim): how spectrograms, generated or real, reach the judge"
     items = [np.asarray(xi, np.float32) for xi in np.asarray(x, np.float32)]
     keys = [_digest(xi, _spec_key(spec), n_iter, emogen.__version__, EVAL_VERSION) for xi in items]
     return _cached_items(items, keys, functools.partial(_round_trip_one, spec=spec, n_iter=n_iter), cache_dir, n_jobs,
@@ -210,7 +212,8 @@ def feature_functionals(
     n_iter:int=32, # Griffin-Lim iterations
 )->np.ndarray:
     "openSMILE functionals of features sent through the round trip, (N, D): the judge's and the benchmark's input"
-    if feature_set not in FEATURE_SETS: raise ValueError(f"feature_set must be one of {FEATURE_SETS}, not {feature_set!r}")
+    if feature_set not in FEATURE_SETS:
+        raise ValueError(f"feature_set must be one of {FEATURE_SETS}, not {feature_set!r}")
     items = [np.asarray(xi, np.float32) for xi in np.asarray(x, np.float32)]
     keys = [_digest(xi, _spec_key(spec), n_iter, feature_set, _opensmile_version(), emogen.__version__, EVAL_VERSION)
             for xi in items]
@@ -247,7 +250,7 @@ class FunctionalsModel:
     val_UA:dict # validation UA of every C tried
     n_classes:int
     def standardise(self, f)->np.ndarray:
-        "z-scores with the fitted statistics, clipped to +-`Z_CLIP` (a functional far outside the training range saturates)"
+        "z-scores with the fitted statistics, clipped to +-`Z_CLIP` (a functional far out of range saturates)"
         return np.clip((np.asarray(f, np.float64) - self.mean)/self.scale, -Z_CLIP, Z_CLIP).astype(np.float32)
     def predict_functionals(self, f)->np.ndarray:
         p = self.model.predict_proba(self.standardise(f).astype(np.float64) @ self.basis)
@@ -341,7 +344,8 @@ def kid(
     a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
     if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[1]:
         raise ValueError(f"need two (n, d) arrays with the same d, got {a.shape} and {b.shape}")
-    if len(a) != len(b): raise ValueError(f"KID compares sets of equal size: got {len(a)} and {len(b)} items; subsample the larger")
+    if len(a) != len(b):
+        raise ValueError(f"KID compares sets of equal size: got {len(a)} and {len(b)} items; subsample the larger")
     n = len(a)
     if n < 4: raise ValueError(f"KID needs at least 4 items per set, got {n}")
     rng = np.random.default_rng(seed)
@@ -361,7 +365,8 @@ def kid(
     return float(est), float(se)
 
 # %% ../nbs/04_evaluation.ipynb #fdf61332
-def _take(x, n, rng): return np.asarray(x)[np.sort(rng.choice(len(x), n, replace=False))] if len(x) > n else np.asarray(x)
+def _take(x, n, rng):
+    return np.asarray(x)[np.sort(rng.choice(len(x), n, replace=False))] if len(x) > n else np.asarray(x)
 
 def judge_quality(
     judge:Judge, # from `fit_judge` (trained on the training speakers)
@@ -377,7 +382,8 @@ def judge_quality(
     y_heldout = np.asarray(y_heldout, int)
     sizes = [len(x) for x, _ in sets.values()] + [len(x_heldout), len(x_train)]
     n = min(sizes) if n is None else n
-    if n > min(sizes): raise ValueError(f"n={n} is more than the smallest set ({min(sizes)} items): pass n <= {min(sizes)}")
+    if n > min(sizes):
+        raise ValueError(f"n={n} is more than the smallest set ({min(sizes)} items): pass n <= {min(sizes)}")
     rng = np.random.default_rng(seed)
     ref = _take(x_train, n, rng)
     e_ref = judge.embed(ref)
@@ -440,7 +446,8 @@ def cluster_bootstrap(
     if len(v) < MIN_BOOTSTRAP_UNITS: return None
     means = v[np.random.default_rng(seed).integers(0, len(v), (n_boot, len(v)))].mean(1)
     a = (1 - level)/2
-    return {'mean': float(v.mean()), 'lo': float(np.quantile(means, a)), 'hi': float(np.quantile(means, 1 - a)), 'n': len(v)}
+    return {'mean': float(v.mean()), 'lo': float(np.quantile(means, a)), 'hi': float(np.quantile(means, 1 - a)),
+            'n': len(v)}
 
 # %% ../nbs/04_evaluation.ipynb #79d78b9d
 def _sqrt_psd(s):
@@ -453,7 +460,8 @@ def frechet_distance(
 )->float:
     "Fréchet distance between Gaussians fitted to two sets of embeddings"
     a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
-    if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[1]: raise ValueError(f"need two (n, d) arrays with the same d, got {a.shape} and {b.shape}")
+    if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[1]:
+        raise ValueError(f"need two (n, d) arrays with the same d, got {a.shape} and {b.shape}")
     if len(a) < 2 or len(b) < 2: raise ValueError("each set needs at least 2 embeddings")
     sa, sb = np.atleast_2d(np.cov(a, rowvar=False)), np.atleast_2d(np.cov(b, rowvar=False))
     ha = _sqrt_psd(sa)
@@ -504,7 +512,8 @@ class SERResNet(nn.Module):
         for i, n in enumerate(counts):
             nf = width * 2**i
             for j in range(n):
-                stages.append(block(ni, nf, 2 if (j == 0 and i > 0) else 1)); ni = nf*block.expansion
+                stages.append(block(ni, nf, 2 if (j == 0 and i > 0) else 1))
+                ni = nf*block.expansion
         self.stages, self.n_features = nn.Sequential(*stages), ni
         self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(ni, n_classes))
         self.register_buffer('in_mean', torch.tensor(0.0))  # input standardisation: the fold's training statistics
@@ -664,7 +673,8 @@ def fit_ser(
         losses.append(float(loss))
         if step % config.eval_every == 0 or step == n_steps:
             ua = classification_metrics(y_val, predict_logits(model, x_val, device=dev).argmax(1), n_classes)['UA']
-            hist.append({'step': step, 'train_loss': float(np.mean(losses)), 'val_UA': ua, 'lr': sched.get_last_lr()[0]})
+            hist.append({'step': step, 'train_loss': float(np.mean(losses)), 'val_UA': ua,
+                         'lr': sched.get_last_lr()[0]})
             losses = []
             if ua >= best[0]: best = (ua, {k: v.detach().clone() for k, v in model.state_dict().items()})
     model.load_state_dict(best[1])
@@ -687,7 +697,8 @@ def embed(model, x, batch_size:int=128, device=None)->np.ndarray:
     dev = get_device(device)
     model = model.to(dev).eval()
     x = torch.as_tensor(np.asarray(x), dtype=torch.float32)
-    return torch.cat([model.embed(x[i:i+batch_size].to(dev)).float().cpu() for i in range(0, len(x), batch_size)]).numpy()
+    return torch.cat([model.embed(x[i:i+batch_size].to(dev)).float().cpu()
+                      for i in range(0, len(x), batch_size)]).numpy()
 
 # %% ../nbs/04_evaluation.ipynb #e3a9dadf
 class ClassGaussian:
@@ -719,7 +730,8 @@ class ClassResampler:
 
 def fit_resample(x_train, y_train, x_val, y_val, spec, n_classes:int, seed:int=0)->ClassResampler:
     "A generator factory with the protocol's signature that resamples the real training items"
-    return ClassResampler(torch.as_tensor(np.asarray(x_train), dtype=torch.float32), torch.as_tensor(np.asarray(y_train), dtype=torch.long))
+    return ClassResampler(torch.as_tensor(np.asarray(x_train), dtype=torch.float32),
+                          torch.as_tensor(np.asarray(y_train), dtype=torch.long))
 
 # %% ../nbs/04_evaluation.ipynb #89acb9aa
 class RefinedGenerator:
@@ -848,7 +860,8 @@ def _key(f): return getattr(f, 'key', getattr(f, '__name__', repr(f)))
 def _arm_desc(a)->str:
     if a is None: return 'real'
     if isinstance(a, str): return a
-    if isinstance(a, Refine): return f'refine({_key(a.vae)}, {_key(a.diffusion)}, strength={a.strength}, steps={a.steps})'
+    if isinstance(a, Refine):
+        return f'refine({_key(a.vae)}, {_key(a.diffusion)}, strength={a.strength}, steps={a.steps})'
     if isinstance(a, AudioAugment): return f'augment(speeds={list(a.speeds)}, snr_db={list(a.snr_db)})'
     if isinstance(a, ShuffledLabels): return f'shuffled-labels({_arm_desc(a.arm)})'
     if isinstance(a, Convert): return f'convert({_key(a.factory)})'
@@ -915,8 +928,8 @@ def _added_items(arm, k, s, f, x, y, audio, spec, n_classes, seeds, ratio, fitte
         xa, ya = _added_items(arm.arm, k, s, f, x, y, audio, spec, n_classes, seeds, ratio, fitted, fits, meta)
         return xa, np.random.default_rng(sample_seed).permutation(ya)
     if isinstance(arm, Convert):
-        g = _fit_arm(arm.factory, k, x[f.train], y[f.train], x[f.val], y[f.val], spec, n_classes, seeds[0], fitted, fits,
-                     meta, f)
+        g = _fit_arm(arm.factory, k, x[f.train], y[f.train], x[f.val], y[f.val], spec, n_classes, seeds[0], fitted,
+                     fits, meta, f)
         rng = np.random.default_rng(sample_seed)
         src = np.concatenate([rng.choice(f.train[y[f.train] != c], n) for c, n in enumerate(counts) if n > 0])
         target = np.repeat(np.arange(n_classes), counts)
@@ -927,6 +940,8 @@ def _added_items(arm, k, s, f, x, y, audio, spec, n_classes, seeds, ratio, fitte
     return sample_per_class(g, counts, seed=sample_seed)
 
 # %% ../nbs/04_evaluation.ipynb #77e9c8ad
+N_VAL_SPEAKERS = 2  # validation speakers per fold: C of the functionals, model selection of the ResNet
+
 def _classifier_config(classifier, config, feature_set)->dict:
     if classifier == 'resnet': return {'ser': config.to_dict()}
     return {'functionals': {'feature_set': feature_set, 'C_grid': list(C_GRID), 'refit_on_validation': True,
@@ -952,10 +967,10 @@ def run_benchmark(
     feature_set:str='ComParE_2016', # openSMILE set of the functionals classifier
     functionals_cache:str|Path|None=None, # per-item functionals cache
     n_jobs:int=1, # worker processes for uncached functionals
-    n_val_speakers:int=2, # validation speakers per fold (default folds): C or the ResNet's model selection
+    n_val_speakers:int=N_VAL_SPEAKERS, # validation speakers per fold (default folds): C or the ResNet's selection
     notes:dict|None=None, # arm -> why it was skipped (recorded in the config)
 )->Benchmark:
-    "Speaker-independent benchmark: per fold, train the classifier on the training speakers per arm, test on held-out ones"
+    "Speaker-independent benchmark: per fold and arm, train on the training speakers, test on the held-out ones"
     classifier = classifier or ('resnet' if config is not None else 'functionals')
     if classifier not in CLASSIFIERS: raise UserError(f"unknown classifier {classifier!r}: choose one of {CLASSIFIERS}")
     config = config or SERConfig.for_preset('cpu')
@@ -965,7 +980,7 @@ def run_benchmark(
         raise ValueError("arms must include the baseline 'real' (None): differences are measured against it")
     for name, arm in list(arms.items()):
         if isinstance(arm, str) and arm != 'specaugment':
-            raise ValueError(f"arm {name!r}: unknown arm {arm!r} (None, 'specaugment', AudioAugment, a factory, Refine...)")
+            raise ValueError(f"arm {name!r}: unknown arm {arm!r} (None, 'specaugment', AudioAugment, a factory...)")
         if arm == 'specaugment' and classifier != 'resnet':
             notes[name] = 'skipped: SpecAugment is an arm of the ResNet only'
             del arms[name]
@@ -1000,8 +1015,8 @@ def run_benchmark(
         if path and path.exists() and read_json(path).get('fingerprint') == fp: r = read_json(path)
         else:
             t0 = time.time()
-            xa, ya = (np.zeros((0, *x.shape[1:]), np.float32), np.zeros(0, int)) if arm is None or arm == 'specaugment' \
-                else _added_items(arm, k, s, f, x, y, audio, spec, n_classes, seeds, ratio, fitted, fits, meta)
+            if arm is None or arm == 'specaugment': xa, ya = np.zeros((0, *x.shape[1:]), np.float32), np.zeros(0, int)
+            else: xa, ya = _added_items(arm, k, s, f, x, y, audio, spec, n_classes, seeds, ratio, fitted, fits, meta)
             extra = {}
             if classifier == 'functionals':
                 fa = feature_functionals(xa, spec, feature_set, functionals_cache, False, n_jobs) if len(xa) else \
@@ -1012,13 +1027,14 @@ def run_benchmark(
             else:
                 cfg = dataclasses.replace(config, spec_augment=True) if arm == 'specaugment' else config
                 budget = config.budget(len(f.train))   # the same optimiser steps for every arm of the fold
-                model, hist = fit_ser(np.concatenate([x[f.train], xa]), np.concatenate([y[f.train], ya]), x[f.val], y[f.val],
-                                      n_classes, cfg, seed=s, spec=spec, steps=budget)
+                model, hist = fit_ser(np.concatenate([x[f.train], xa]), np.concatenate([y[f.train], ya]), x[f.val],
+                                      y[f.val], n_classes, cfg, seed=s, spec=spec, steps=budget)
                 yp, extra['steps'] = predict_logits(model, x[f.test]).argmax(1), int(hist.step.max())
                 extra['best_step'] = int(hist.step[hist.best].iloc[0])
             m = classification_metrics(y[f.test], yp, n_classes)
             r = {**run_cfg, 'fingerprint': fp, 'WA': m['WA'], 'UA': m['UA'], 'F1': m['F1'], 'precision': m['precision'],
-                 'recall': m['recall'], 'n_train_real': len(f.train), 'n_added': len(ya), 'n_test': len(f.test), **extra,
+                 'recall': m['recall'], 'n_train_real': len(f.train), 'n_added': len(ya), 'n_test': len(f.test),
+                 **extra,
                  'seconds': time.time() - t0, 'y_true': y[f.test].tolist(), 'y_pred': yp.tolist(),
                  'speaker': meta.speaker.astype(str).values[f.test].tolist()}
             if path: write_json(path, r)
@@ -1034,7 +1050,8 @@ def run_benchmark(
             mm = classification_metrics(y[f.test], m.predict_functionals(G[f.test]), n_classes)
             ref.append({'classifier': 'functionals (original audio)', 'arm': 'real', 'fold': k, 'seed': 0,
                         'test_speakers': ','.join(_speakers(meta, f.test)), 'n_train_real': len(f.train), 'n_added': 0,
-                        'n_test': len(f.test), 'C': m.C, **{key: mm[key] for key in ('WA', 'UA', 'F1', 'precision', 'recall')}})
+                        'n_test': len(f.test), 'C': m.C,
+                        **{key: mm[key] for key in ('WA', 'UA', 'F1', 'precision', 'recall')}})
         reference = pd.DataFrame(ref)
     cfg = {**base, 'seeds': list(seeds), 'arms': {n: _arm_desc(a) for n, a in arms.items()}, 'skipped': notes,
            'folds': [{'test_speakers': _speakers(meta, f.test), 'val_speakers': _speakers(meta, f.val)} for f in folds],
@@ -1050,8 +1067,9 @@ def _fit_arm(arm, k, xtr, ytr, xva, yva, spec, n_classes, seed, fitted, fits, me
         key = (_key(factory), k)
         if key not in fitted:
             fitted[key] = factory(xtr, ytr, xva, yva, spec, n_classes, seed)
-            fits.append({'fold': k, 'factory': _key(factory), 'n_train': len(xtr), 'train_speakers': _speakers(meta, f.train),
-                         'val_speakers': _speakers(meta, f.val), 'test_speakers': _speakers(meta, f.test)})
+            fits.append({'fold': k, 'factory': _key(factory), 'n_train': len(xtr),
+                         'train_speakers': _speakers(meta, f.train), 'val_speakers': _speakers(meta, f.val),
+                         'test_speakers': _speakers(meta, f.test)})
         return fitted[key]
     if isinstance(arm, Refine):
         return RefinedGenerator(get(arm.vae), get(arm.diffusion), arm.strength, arm.steps, arm.guidance)
@@ -1095,8 +1113,8 @@ def _speaker_values(bench:Benchmark, arm:str, metric:str)->pd.Series:
         spk = np.asarray(p['speaker'])
         for sp in np.unique(spk):
             i = spk == sp
-            vals.setdefault(sp, []).append(classification_metrics(np.asarray(p['y_true'])[i], np.asarray(p['y_pred'])[i],
-                                                                  len(bench.classes))[metric])
+            m = classification_metrics(np.asarray(p['y_true'])[i], np.asarray(p['y_pred'])[i], len(bench.classes))
+            vals.setdefault(sp, []).append(m[metric])
     return pd.Series({sp: np.mean(v) for sp, v in vals.items()})
 
 def paired_differences(
@@ -1188,7 +1206,8 @@ def generation_quality(
     feature_set:str='ComParE_2016', # the judge's openSMILE set
 )->pd.DataFrame:
     "Quality of generated sets judged by functionals trained on real training speakers only, plus TSTR"
-    if spec is None: raise ValueError("generation_quality needs the FeatureSpec (spec=): every set reaches the judge by the round trip")
+    if spec is None:
+        raise ValueError("generation_quality needs the FeatureSpec (spec=): sets reach the judge by the round trip")
     judge = fit_judge(x_train, y_train, x_val, y_val, spec, n_classes, feature_set, cache_dir)
     q = judge_quality(judge, generated, x_test, y_test, x_train, n=n, seed=seed)
     ff = lambda x: feature_functionals(x, spec, feature_set, cache_dir, False)
@@ -1200,13 +1219,14 @@ def generation_quality(
     q['TSTR UA'] = [tstr.get(s, np.nan) for s in q.index]
     if gl_items:
         sets = {'real round trip': x_test, **{k: v[0] for k, v in generated.items()}}
-        q['round-trip MSE'] = [float(_round_trip_mse(np.asarray(sets[s])[:gl_items], spec).mean()) if s in sets else np.nan
-                               for s in q.index]
+        mse = lambda s: float(_round_trip_mse(np.asarray(sets[s])[:gl_items], spec).mean()) if s in sets else np.nan
+        q['round-trip MSE'] = [mse(s) for s in q.index]
     return q
 
 # %% ../nbs/04_evaluation.ipynb #785a28b0
 PAPER_TABLE5 = {'emodb': {'WA': (82.1, 94.3), 'UA': (81.7, 91.6)}, 'ravdess': {'WA': (67.7, 77.8), 'UA': (65.1, 79.7)}}
-PAPER_NOTE = ("The paper's figures are theirs (Kim & Lee 2024, Table 5) and are not comparable with emogen's: they come "
+PAPER_NOTE = ("The paper's figures are theirs (Kim & Lee 2024, Table 5) and are not comparable with emogen's: they "
+              "come "
               "from a random 8:2 split (the same speakers in training and test), with generated data added to the test "
               "side, judged by the same SER whose embedding conditioned the generator. emogen's numbers are "
               "speaker-independent.")
@@ -1241,8 +1261,9 @@ def table5(
     sm = summarize(bench, ('WA', 'UA'))
     d = paired_differences(bench, 'UA', baseline, n_boot)
     seed_sd = lambda a, m: '' if sm.loc[a, 'seeds'] < 2 else f" (seed sd {sm.loc[a, f'{m} seed std']:.1f})"
-    t = pd.DataFrame({'WA % (mean over folds)': [_fmt(sm.loc[a, 'WA mean over folds']) + seed_sd(a, 'WA') for a in sm.index],
-                      'UA % (mean over folds)': [_fmt(sm.loc[a, 'UA mean over folds']) + seed_sd(a, 'UA') for a in sm.index],
+    mean = lambda a, m: _fmt(sm.loc[a, f'{m} mean over folds']) + seed_sd(a, m)
+    t = pd.DataFrame({'WA % (mean over folds)': [mean(a, 'WA') for a in sm.index],
+                      'UA % (mean over folds)': [mean(a, 'UA') for a in sm.index],
                       'UA % (pooled)': [_fmt(sm.loc[a, 'UA pooled']) for a in sm.index]}, index=sm.index)
     def diff(a):
         if a == baseline or a not in d.index: return '—'
@@ -1252,13 +1273,14 @@ def table5(
     t['ΔUA pts [t 95% CI]'] = [diff(a) for a in sm.index]
     t['Wilcoxon p (Holm)'] = ['—' if a == baseline or a not in d.index or np.isnan(d.loc[a, 'Holm p']) else
                               f"{d.loc[a, 'Wilcoxon p']:.3f} ({d.loc[a, 'Holm p']:.3f})" for a in sm.index]
-    t['folds better'] = ['—' if a == baseline or a not in d.index else f"{int(d.loc[a, 'folds better'])}/{int(d.loc[a, 'folds'])}"
-                         for a in sm.index]
+    better = lambda a: f"{int(d.loc[a, 'folds better'])}/{int(d.loc[a, 'folds'])}"
+    t['folds better'] = ['—' if a == baseline or a not in d.index else better(a) for a in sm.index]
     paper = PAPER_TABLE5.get((corpus or '').lower())
     if paper:
         for m in ('WA', 'UA'):
-            t[f'{m} % (paper, theirs)'] = [paper[m][0] if a == baseline else paper[m][1] if a in ('real+vae+diffusion', 'real+refined') else ''
-                                           for a in sm.index]
+            ours = ('real+vae+diffusion', 'real+refined')
+            theirs = lambda a: paper[m][0] if a == baseline else paper[m][1] if a in ours else ''
+            t[f'{m} % (paper, theirs)'] = [theirs(a) for a in sm.index]
     return t
 
 def table12(bench:Benchmark)->pd.DataFrame:
@@ -1271,8 +1293,8 @@ def table12(bench:Benchmark)->pd.DataFrame:
                          for n, m in cols}, index=arms)
 
 # %% ../nbs/04_evaluation.ipynb #8ec3f8f8
-METRICS_COLUMNS = ['classifier', 'arm', 'fold', 'test_speakers', 'seed', 'UA', 'WA', 'F1', 'precision', 'recall', 'n_test',
-                   'n_train_real', 'n_added', 'C', 'steps', 'best_step']
+METRICS_COLUMNS = ['classifier', 'arm', 'fold', 'test_speakers', 'seed', 'UA', 'WA', 'F1', 'precision', 'recall',
+                   'n_test', 'n_train_real', 'n_added', 'C', 'steps', 'best_step']
 
 def metrics_table(bench:Benchmark)->pd.DataFrame:
     "One row per classifier, arm, fold and seed (and the original-audio reference rows): what metrics.csv holds"
@@ -1290,8 +1312,9 @@ def write_report(
     folder.mkdir(parents=True, exist_ok=True)
     sm = summarize(bench)
     diffs = {m: paired_differences(bench, m, n_boot=n_boot) for m in ('WA', 'UA', 'F1')}
-    tables = {'metrics': metrics_table(bench), 'runs': bench.runs, 'summary': sm, 'table5': table5(bench, corpus, n_boot=n_boot),
-              'table12': table12(bench), **{f'differences_{m}': d for m, d in diffs.items()}}
+    tables = {'metrics': metrics_table(bench), 'runs': bench.runs, 'summary': sm,
+              'table5': table5(bench, corpus, n_boot=n_boot), 'table12': table12(bench),
+              **{f'differences_{m}': d for m, d in diffs.items()}}
     for a in bench.runs.arm.unique(): tables[f'confusion_{a}'] = pooled_confusion(bench, a)
     for name, t in tables.items():
         with atomic_path(folder/f'{name}.csv') as tmp: t.to_csv(tmp, index=name not in ('runs', 'metrics'))
@@ -1329,7 +1352,7 @@ def evaluate_cli(
     features:str='emogen', # feature preset the corpus was prepared with
     preset:str='cpu', # run preset: smoke, cpu, gpu (ResNet and generator sizes, sampling steps, default seeds)
     classifier:str='functionals', # functionals (openSMILE + logistic regression) or resnet
-    arms:str='real', # comma-separated arms (real, real+augment, real+specaugment, real+resample, real+gaussian, real+vae, real+diffusion, real+refined, real+converted, GENERATOR-shuffled) or 'all'
+    arms:str='real', # comma-separated arms (real, real+augment, real+resample, real+gaussian... ARM-shuffled), or all
     folds:int=None, # run only the first N folds (default: all)
     seeds:int=None, # seeds per fold (default: 1 for functionals, the preset's for resnet)
     seed:int=0, # first seed
@@ -1343,9 +1366,9 @@ def evaluate_cli(
 ):
     "The speaker-independent augmentation benchmark on a prepared corpus; writes metrics.csv, metrics.json and tables"
     from emogen.preprocessing import load_features
-    if preset not in RUN_PRESETS: raise UserError(f"unknown --preset {preset!r}: choose one of {', '.join(RUN_PRESETS)}")
-    if classifier not in CLASSIFIERS: raise UserError(f"unknown --classifier {classifier!r}: choose one of {', '.join(CLASSIFIERS)}")
-    if feature_set not in FEATURE_SETS: raise UserError(f"unknown --feature-set {feature_set!r}: choose one of {', '.join(FEATURE_SETS)}")
+    for opt, v, ok in (('preset', preset, RUN_PRESETS), ('classifier', classifier, CLASSIFIERS),
+                       ('feature-set', feature_set, FEATURE_SETS)):
+        if v not in ok: raise UserError(f"unknown --{opt} {v!r}: choose one of {', '.join(ok)}")
     try: feats = load_features(out, corpus, features)
     except FileNotFoundError:
         raise UserError(f"no prepared corpus {corpus!r} with features {features!r} in workspace {out!r}: run "
@@ -1370,5 +1393,5 @@ def evaluate_cli(
         print(f'original audio (no round trip), real only: UA {100*bench.reference.UA.mean():.2f} % mean over folds')
     for a, why in notes.items():
         if arms == 'all' or a in arms.split(','): print(f'{a}: {why}')
-    print(f'report: {folder}')
+    print(f'report: {os.path.relpath(folder, out)} in the workspace')
     return folder
