@@ -1,19 +1,82 @@
 """Write README.md from nbs/index.ipynb (what `nbdev_readme` does with Quarto, done with nbconvert so that it runs
 without Quarto): hidden cells and `#|` directives are dropped, outputs are kept as text.
 
-    python .ci/readme.py          # write README.md
-    python .ci/readme.py --check  # exit 1 if README.md is not what index.ipynb gives
+Before rendering, every block of nbs/index.ipynb between `<!-- results:CORPUS begin -->` and
+`<!-- results:CORPUS end -->` is regenerated from the committed benchmark reports in results/CORPUS/*/ (metrics.csv,
+differences_UA.csv, command.json), so that no figure of the results section is typed by hand.
+
+    python .ci/readme.py          # regenerate the results blocks in nbs/index.ipynb, then write README.md
+    python .ci/readme.py --check  # exit 1 if either is not what the committed files give
 """
 import sys, re, json
 from pathlib import Path
 import nbformat
+import pandas as pd
 from nbconvert import MarkdownExporter
 
 root = Path(__file__).resolve().parent.parent
+BLOCK = re.compile(r'(<!-- results:(\w+) begin -->\n)(.*?)(<!-- results:\2 end -->)', re.S)
 
 
-def render() -> str:
+def _pct(v, nd=1): return '' if pd.isna(v) else f'{100*v:.{nd}f}'
+
+
+def _report(folder: Path) -> str:
+    "One benchmark report as Markdown: its command, a table per classifier, and what is significant after Holm"
+    cmd = json.loads((folder/'command.json').read_text())
+    m = pd.read_csv(folder/'metrics.csv', dtype={'test_speakers': str})
+    d = pd.read_csv(folder/'differences_UA.csv', index_col=0) if (folder/'differences_UA.csv').exists() else None
+    main = m[~m.classifier.str.contains('original')]
+    clf = main.classifier.iloc[0]
+    s = pd.read_csv(folder/'summary.csv', index_col=0)
+    cache = 'a functionals cache from earlier runs present' if cmd['functionals_cache_existed'] else 'no cache'
+    note = f' ({cmd["seconds_note"]})' if 'seconds_note' in cmd else ''
+    lines = [f'`{cmd["command"]}` ({cmd["seconds"]:.0f} s{note} on a {cmd["machine"]}; {cache}; emogen {cmd["emogen"]})', '',
+             '| arm | folds | seeds | items added per fold | UA % mean over folds | UA % pooled | ΔUA vs real, points [t 95 % CI] '
+             '| Wilcoxon p (Holm) | folds better |', '|---|---|---|---|---|---|---|---|---|']
+    for arm, g in main.groupby('arm', sort=False):
+        per_fold = g.groupby('fold').UA.mean()
+        seed_sd = g.groupby('fold').UA.std(ddof=1).mean()
+        ua = _pct(per_fold.mean()) + ('' if pd.isna(seed_sd) else f' (seed sd {_pct(seed_sd)})')
+        pooled = '' if arm not in s.index else f"{s.loc[arm, 'UA pooled']:.1f}"
+        if d is not None and arm in d.index:
+            r = d.loc[arm]
+            diff = f"{r['dUA (pts)']:+.1f} [{r['t CI lo']:+.1f}, {r['t CI hi']:+.1f}]"
+            p = f"{r['Wilcoxon p']:.3f} ({r['Holm p']:.3f})"
+            better = f"{int(r['folds better'])}/{int(r['folds'])}"
+        else: diff, p, better = '—', '—', '—'
+        lines.append(f'| {arm} | {g.fold.nunique()} | {g.seed.nunique()} | {int(g.n_added.mean())} | {ua} | {pooled} | '
+                     f'{diff} | {p} | {better} |')
+    orig = m[m.classifier.str.contains('original')]
+    if len(orig):
+        lines += ['', f'The same {clf} classifier trained and tested on the original audio (no round trip), real only: '
+                      f'UA {_pct(orig.UA.mean())} % mean over {orig.fold.nunique()} folds.']
+    if d is not None and len(d):
+        sig = [a for a in d.index if bool(d.loc[a, 'significant (Holm, 5 %)'])]
+        lines += ['', f'Significant after Holm\'s correction across the {len(d)} arms compared (5 %): '
+                      + (', '.join(f'{a} ({d.loc[a, "dUA (pts)"]:+.1f} points)' for a in sig) if sig else
+                         '**none**: no arm\'s difference to real only can be told apart from zero.')]
+    return '\n'.join(lines)
+
+
+def results_block(corpus: str) -> str:
+    folders = sorted(p for p in (root/'results'/corpus).glob('*') if (p/'metrics.csv').exists())
+    return '\n\n'.join(f'**{p.name}** (`results/{corpus}/{p.name}`): ' + _report(p) for p in folders) + '\n'
+
+
+def refresh_index() -> tuple[nbformat.NotebookNode, bool]:
+    "index.ipynb with its results blocks regenerated, and whether anything changed"
     nb = nbformat.read(root/'nbs'/'index.ipynb', as_version=4)
+    changed = False
+    for c in nb.cells:
+        if c.cell_type != 'markdown': continue
+        new = BLOCK.sub(lambda mt: mt.group(1) + results_block(mt.group(2)) + mt.group(4), c.source)
+        if new != c.source: c.source, changed = new, True
+    return nb, changed
+
+
+def render(nb) -> str:
+    nb = nbformat.from_dict(json.loads(json.dumps(nb)))
     cells = []
     for c in nb.cells:
         if c.cell_type == 'markdown' and c.source.startswith('---'): continue  # frontmatter
@@ -34,10 +97,14 @@ def render() -> str:
 
 
 if __name__ == '__main__':
-    text = render()
+    nb, changed = refresh_index()
+    text = render(nb)
     if '--check' in sys.argv:
-        if (root/'README.md').read_text() != text:
-            print('README.md is not what nbs/index.ipynb gives: run `python .ci/readme.py` and commit'); sys.exit(1)
-        print('README.md: up to date')
+        bad = []
+        if changed: bad.append('the results blocks of nbs/index.ipynb are not what results/ gives')
+        if (root/'README.md').read_text() != text: bad.append('README.md is not what nbs/index.ipynb gives')
+        if bad: print('; '.join(bad) + ': run `python .ci/readme.py` and commit'); sys.exit(1)
+        print('README.md and the results blocks: up to date')
     else:
+        if changed: nbformat.write(nb, root/'nbs'/'index.ipynb'); print('updated the results blocks of nbs/index.ipynb')
         (root/'README.md').write_text(text); print('wrote README.md')

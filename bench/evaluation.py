@@ -1,40 +1,53 @@
-"""The EmoDB speaker-independent augmentation benchmark of nbs/04_evaluation.ipynb.
+"""Run one `emogen evaluate` command on a prepared corpus and commit-ready copy its report under results/CORPUS/NAME.
 
-Runs `emogen evaluate` on EmoDB (preset 'emogen', leave-one-speaker-out) and caches every (arm, fold, seed) run
-as JSON under WORK/experiments/RUN/runs, so the notebook's `#| slow` cells (which make the same call) re-read the
-runs instead of training again. Example:
+The report files (metrics.csv, metrics.json, the CSV tables) are copied as written, and `command.json` records the
+exact command line, emogen's version, the wall time and whether the run found its caches (functionals, runs) warm.
+The README's and 04_evaluation's EmoDB tables are generated from these folders (`python .ci/readme.py`).
 
-    OMP_NUM_THREADS=1 python bench/evaluation.py --work /tmp/emogen_work --seeds 2 --arms real,real+specaugment
-    OMP_NUM_THREADS=1 python bench/evaluation.py --work /tmp/emogen_work --folds 5 --seeds 1 \
-        --arms real,real+resample,real+gaussian,real+vae --generator smoke --generator_epochs 10 --run emodb-loso-generative
+    emogen prepare --corpus emodb --data-dir DATA/emodb/wav --out WORK
+    python bench/evaluation.py --name functionals-real -- --corpus emodb --out WORK --classifier functionals \
+        --arms real --folds 10 --quiet
 
-(the two commands that produced the EmoDB numbers in the notebook: all 10 folds, first with 1 seed in 2151 s on a
-2-core CPU shared with other jobs, then the second seed added in 383 s on an idle core (the first seed's runs were
-re-read from the cache); then 5 folds of the generative arms). The five arms with diffusion come from
-`emogen run --preset cpu` and `bench/pipeline_folds.py` (see 04_evaluation).
-
-On a CPU shared with other jobs, OMP_NUM_THREADS=1 is much faster than torch's default of one thread per core.
+Everything after `--` is passed to `emogen evaluate` unchanged.
 """
-import argparse, os, time
+import argparse, json, shutil, subprocess, sys, time
 from pathlib import Path
-from emogen.preprocessing import prepare_corpus
-from emogen.evaluation import evaluate_cli
+
+import emogen
+from emogen.core import experiment_dir
+
+ROOT = Path(__file__).resolve().parent.parent
+KEEP = ('metrics.csv', 'metrics.json', 'summary.csv', 'table5.csv', 'table12.csv', 'differences_UA.csv',
+        'differences_WA.csv', 'differences_F1.csv')
+
+
+def _opt(args: list, name: str, default=None):
+    return args[args.index(name) + 1] if name in args else default
+
 
 if __name__ == '__main__':
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument('--work', default=os.environ.get('EMOGEN_WORK', '/tmp/emogen_work'), help='workspace (outside the repository)')
-    p.add_argument('--data', default=str(Path(os.environ.get('EMOGEN_REAL_DATA', '../shared/data'))/'emodb'/'wav'))
-    p.add_argument('--folds', type=int, default=None, help='first N leave-one-speaker-out folds (default: all 10)')
-    p.add_argument('--seeds', type=int, default=1)
-    p.add_argument('--arms', default='real,real+specaugment')
-    p.add_argument('--generator', default='cpu', help='VAE / diffusion preset')
-    p.add_argument('--generator_epochs', type=int, default=None, help="cap the generators' training epochs")
-    p.add_argument('--run', default='emodb-loso')
-    p.add_argument('--cache', default=None, help='run cache shared between reports (default WORK/experiments/emodb-loso/runs)')
+    p.add_argument('--name', required=True, help='folder under results/CORPUS')
+    p.add_argument('--machine', default='2-core CPU shared with other jobs, one thread', help='recorded beside the time')
+    p.add_argument('evaluate_args', nargs=argparse.REMAINDER, help='-- then the arguments of `emogen evaluate`')
     a = p.parse_args()
+    args = [x for x in a.evaluate_args if x != '--']
+    corpus, out = _opt(args, '--corpus', 'synthetic'), _opt(args, '--out', '.')
+    features, classifier = _opt(args, '--features', 'emogen'), _opt(args, '--classifier', 'functionals')
+    run = _opt(args, '--run') or f'evaluate-{corpus}-{features}-{classifier}'
+    warm = (Path(out)/'cache'/'functionals').exists()
     t0 = time.time()
-    prepare_corpus('emodb', a.data, preset='emogen', out=a.work, progress=False)
-    evaluate_cli.__wrapped__(corpus='emodb', preset='emogen', out=a.work, folds=a.folds, seeds=a.seeds, arms=a.arms,
-                             generator=a.generator, run=a.run, generator_epochs=a.generator_epochs,
-                             cache=a.cache or str(Path(a.work)/'experiments'/'emodb-loso'/'runs'))
-    print(f'{time.time()-t0:.0f} s')
+    rc = subprocess.call(['emogen', 'evaluate', *args])
+    seconds = time.time() - t0
+    if rc: sys.exit(rc)
+    src, dest = experiment_dir(out, run), ROOT/'results'/corpus/a.name
+    dest.mkdir(parents=True, exist_ok=True)
+    for f in KEEP:
+        if (src/f).exists(): shutil.copyfile(src/f, dest/f)
+    shown = ['emogen', 'evaluate'] + ['WORKSPACE' if i and args[i - 1] == '--out' else x for i, x in enumerate(args)]
+    (dest/'command.json').write_text(json.dumps({
+        'command': ' '.join(shown), 'prepare': f'emogen prepare --corpus {corpus} --data-dir DATA --out WORKSPACE',
+        'emogen': emogen.__version__, 'seconds': round(seconds, 1), 'functionals_cache_existed': warm,
+        'machine': a.machine},
+        indent=2) + '\n')
+    print(f'{dest.relative_to(ROOT)}: {len(list(dest.iterdir()))} files, {seconds:.0f} s')
