@@ -4,7 +4,7 @@
 
 # %% ../nbs/00a_core.ipynb #cf5fb354
 from __future__ import annotations
-import os, sys, json, random, hashlib, tempfile, importlib, contextlib
+import os, sys, json, random, hashlib, tempfile, importlib, contextlib, argparse, difflib, inspect
 from pathlib import Path
 import time, copy, math
 import numpy as np
@@ -12,13 +12,14 @@ import torch
 import pandas as pd
 from tqdm.auto import tqdm
 from safetensors.torch import save_file, load_file, safe_open
-from fastcore.script import anno_parser
+from fastcore.docments import docments
 
 # %% auto #0
-__all__ = ['IN_TEST', 'COMMANDS', 'real_data_dir', 'get_device', 'seed_everything', 'rng_state', 'set_rng_state', 'flatten_state',
-           'unflatten_state', 'atomic_path', 'write_json', 'read_json', 'CheckpointMismatch', 'save_checkpoint',
-           'load_checkpoint', 'EarlyStopping', 'check_finite', 'EMA', 'fit', 'plot_history', 'processed_dir',
-           'models_dir', 'experiment_dir', 'UserError', 'cli_parser', 'main', 'fill_show_docs']
+__all__ = ['IN_TEST', 'COMMANDS', 'real_data_dir', 'get_device', 'UserError', 'MissingInputError', 'UserValueError',
+           'seed_everything', 'rng_state', 'set_rng_state', 'flatten_state', 'unflatten_state', 'atomic_path',
+           'write_json', 'read_json', 'CheckpointMismatch', 'save_checkpoint', 'load_checkpoint', 'EarlyStopping',
+           'check_finite', 'EMA', 'fit', 'plot_history', 'processed_dir', 'models_dir', 'experiment_dir', 'cli_parser',
+           'main']
 
 # %% ../nbs/00a_core.ipynb #2fadefc9
 IN_TEST = bool(os.environ.get('IN_TEST'))  # set by `nbdev_test`: shrink work with it, don't skip it
@@ -41,6 +42,16 @@ def get_device(
     if torch.cuda.is_available(): return torch.device('cuda')
     if getattr(torch.backends, 'mps', None) is not None and torch.backends.mps.is_available(): return torch.device('mps')
     return torch.device('cpu')
+
+# %% ../nbs/00a_core.ipynb #58dc7c69
+class UserError(Exception):
+    "An error caused by the user's input or environment: `emogen` prints its one line and exits with code 2"
+
+class MissingInputError(UserError, FileNotFoundError):
+    "A file or folder the user named, or that an earlier command should have written, does not exist"
+
+class UserValueError(UserError, ValueError):
+    "A value the user chose (a preset, an option) that emogen cannot use"
 
 # %% ../nbs/00a_core.ipynb #caafaed3
 def seed_everything(seed:int=0):
@@ -108,7 +119,7 @@ def write_json(path, obj):
 def read_json(path): return json.loads(Path(path).read_text())
 
 # %% ../nbs/00a_core.ipynb #91ace523
-class CheckpointMismatch(ValueError):
+class CheckpointMismatch(UserError, ValueError):
     "A checkpoint was made for another feature spec or model config"
 
 def _as_dict(o): return o.to_dict() if hasattr(o, 'to_dict') else (dict(o) if o is not None else None)
@@ -143,7 +154,7 @@ def load_checkpoint(
 )->tuple[dict, dict]:
     "Load (state, info) where info has 'config', 'spec' and 'kind'; refuse a checkpoint made for another spec"
     path = Path(path)
-    if not path.exists(): raise FileNotFoundError(f"No checkpoint at {path}: train the model first, or check the --out folder")
+    if not path.exists(): raise MissingInputError(f"No checkpoint at {path}: train the model first, or check the --out folder")
     with safe_open(str(path), framework='pt', device=map_location) as f:
         meta = f.metadata() or {}
         if meta.get('format') != 'emogen-checkpoint-1': raise CheckpointMismatch(f"{path} is not an emogen checkpoint")
@@ -331,70 +342,116 @@ def processed_dir(out:str|Path, corpus:str, preset:str)->Path: return Path(out)/
 def models_dir(out:str|Path, kind:str, corpus:str, preset:str)->Path: return Path(out)/'models'/kind/corpus/preset
 def experiment_dir(out:str|Path, run:str)->Path: return Path(out)/'experiments'/run
 
-# %% ../nbs/00a_core.ipynb #3919fb53
-class UserError(Exception):
-    "An error caused by the user's input or environment: `emogen` prints its one line (what is wrong, where, and the fix) and exits with code 2"
-
+# %% ../nbs/00a_core.ipynb #7f65b764
 COMMANDS = {
-    'prepare':         ('emogen.preprocessing', 'prepare_cli',         'read a corpus and write its feature cache'),
-    'synth':           ('emogen.preprocessing', 'synth_cli',           'write the built-in synthetic emotional-speech corpus as WAV files'),
-    'explore':         ('emogen.exploration',   'explore_cli',         'figures and dataset.html for a prepared corpus'),
-    'train-vae':       ('emogen.vae',           'train_vae_cli',       'train the emotion-conditional VAE'),
-    'train-diffusion': ('emogen.diffusion',     'train_diffusion_cli', 'train the emotion-conditional diffusion model'),
-    'generate':        ('emogen.diffusion',     'generate_cli',        'generate spectrograms and audio with a trained VAE or diffusion model'),
-    'evaluate':        ('emogen.evaluation',    'evaluate_cli',        'the speaker-independent augmentation benchmark'),
-    'run':             ('emogen.pipeline',      'run_cli',             'the whole pipeline, end to end, with a report'),
-    'train-enhancer':  ('emogen.enhancement',   'train_enhancer_cli',  'train the SEGAN enhancer (and the clean-speech prior of the refiner) on noisy/clean pairs'),
-    'enhance':         ('emogen.enhancement',   'enhance_cli',         'enhance a folder of noisy recordings (SEGAN, optionally refined by diffusion)'),
+    'prepare':         ('emogen.preprocessing', 'prepare_cli', 'read a corpus and write its feature cache'),
+    'synth':           ('emogen.preprocessing', 'synth_cli', 'write the built-in synthetic emotional-speech corpus as WAV files'),
+    'explore':         ('emogen.exploration', 'explore_cli', 'figures and dataset.html for a prepared corpus'),
+    'train-vae':       ('emogen.vae', 'train_vae_cli', 'train the emotion-conditional VAE'),
+    'train-diffusion': ('emogen.diffusion', 'train_diffusion_cli', 'train the emotion-conditional diffusion model'),
+    'generate':        ('emogen.diffusion', 'generate_cli',
+                        'generate spectrograms and audio with a trained VAE or diffusion model'),
+    'evaluate':        ('emogen.evaluation', 'evaluate_cli', 'the speaker-independent augmentation benchmark'),
+    'run':             ('emogen.pipeline', 'run_cli', 'the whole pipeline, end to end, with a report'),
+    'train-enhancer':  ('emogen.enhancement', 'train_enhancer_cli',
+                        'train the SEGAN enhancer (and the clean-speech prior of the refiner) on noisy/clean pairs'),
+    'enhance':         ('emogen.enhancement', 'enhance_cli',
+                        'enhance a folder of noisy recordings (SEGAN, optionally refined by diffusion)'),
 }
 
-def _usage():
-    lines = ['usage: emogen COMMAND [options]   (emogen COMMAND --help for its options)', '', 'commands:']
-    lines += [f'  {k:<16} {v[2]}' for k,v in COMMANDS.items()]
+def _version()->str:
+    from emogen import __version__
+    return __version__
+
+def _usage()->str:
+    lines = ['usage: emogen COMMAND [options]   (emogen COMMAND --help for its options)',
+             '       emogen --version', '', 'commands:']
+    lines += [f'  {k:<16} {v[2]}' for k, v in COMMANDS.items()]
+    lines += ['', 'Every command takes --debug (show the traceback of an error instead of its one-line message).']
     return '\n'.join(lines)
 
-def cli_parser(func, prog:str):
-    "fastcore's `anno_parser` for `func`, with `--data-dir` accepted beside `--data_dir`"
-    p = anno_parser(func, prog=prog)
-    for a in p._actions:
-        for o in list(a.option_strings):
-            if o.startswith('--') and '_' in o:
-                alt = o.replace('_', '-'); a.option_strings.insert(0, alt); p._option_string_actions[alt] = a
+# %% ../nbs/00a_core.ipynb #6c19a346
+_TYPES = {'str': str, 'int': int, 'float': float}
+
+def _option_type(anno)->type|None:
+    "The argparse type of an annotation such as 'int', 'int|None', 'str' (None: a flag or unknown)"
+    names = [a.strip() for a in str(anno).split('|') if a.strip() != 'None']
+    return _TYPES.get(names[0]) if len(names) == 1 else None
+
+def _help(doc:str, default)->str:
+    "The docment with its default, as argparse help (`%` escaped)"
+    doc = (doc or '').strip()
+    if 'default' not in doc.lower():
+        shown = 'none' if default is None else ('off' if default is False else default)
+        doc = f'{doc} (default: {shown})' if doc else f'default: {shown}'
+    return doc.replace('%', '%%')
+
+def cli_parser(
+    func, # a function whose parameters have defaults and docments: one option each
+    prog:str, # the command's name, for usage lines
+)->argparse.ArgumentParser:
+    "An argparse parser for `func`: options with dashes (`--data-dir`; `--data_dir` also works), docment and default as help"
+    func = getattr(func, '__wrapped__', func)
+    doc = (func.__doc__ or '').strip()
+    p = argparse.ArgumentParser(prog=prog, description=doc)
+    for name, d in docments(func, full=True, returns=False).items():
+        default = None if d['default'] is inspect.Parameter.empty else d['default']
+        if str(d['anno']).startswith('bool') or isinstance(default, bool):
+            kw = dict(action=argparse.BooleanOptionalAction if default else 'store_true')
+        else: kw = dict(type=_option_type(d['anno']) or str, metavar=name.upper())
+        p.add_argument(f"--{name.replace('_', '-')}", dest=name, default=default, help=_help(d['docment'], default), **kw)
+        if '_' in name: p.add_argument(f'--{name}', dest=name, default=argparse.SUPPRESS, help=argparse.SUPPRESS, **kw)
     return p
 
-def main(argv:list|None=None):
-    "Entry point of the `emogen` command"
-    argv = list(sys.argv[1:] if argv is None else argv)
-    if not argv or argv[0] in ('-h', '--help'): print(_usage()); return 0
-    cmd, rest = argv[0], argv[1:]
-    debug = '--debug' in rest # show the traceback of a user error
-    rest = [a for a in rest if a != '--debug']
-    if cmd not in COMMANDS: print(f"emogen: unknown command '{cmd}'\n\n{_usage()}", file=sys.stderr); return 2
-    mod, fn, _ = COMMANDS[cmd]
-    try: func = getattr(importlib.import_module(mod), fn)
-    except (ImportError, AttributeError): print(f"emogen {cmd}: not available in this version", file=sys.stderr); return 2
-    func = getattr(func, '__wrapped__', func)
-    args = vars(cli_parser(func, prog=f'emogen {cmd}').parse_args(rest))
-    args.pop('pdb', None); args.pop('xtra', None)
-    try: res = func(**args)
-    except UserError as e:
-        if debug: raise
-        print(f"emogen {cmd}: {e}", file=sys.stderr)
-        return 2
-    return 0 if res is None or not isinstance(res, int) else res
+# %% ../nbs/00a_core.ipynb #f5d20493
+def _one_line(e:BaseException)->str: return ' '.join(str(e).split()) or type(e).__name__
 
-# %% ../nbs/00a_core.ipynb #8eed5748
-class fill_show_docs:
-    "nbdev processor: render the `show_doc` cells that nbdev adds, from the installed package, without running the notebook"
-    def __init__(self, nb):
-        exp = [c.directives_['default_exp'][0] for c in nb.cells if 'default_exp' in (getattr(c, 'directives_', None) or {})]
-        self.module = f"emogen.{exp[0]}" if exp else None
-    def __call__(self, cell):
-        if not getattr(cell, 'has_sd', False) or cell.get('outputs') or not self.module: return
-        import re, importlib
-        from nbdev.showdoc import show_doc
-        m = re.search(r'show_doc\((.+)\)\s*$', cell.source)
-        if not m: return
-        doc = show_doc(eval(m.group(1), vars(importlib.import_module(self.module))))
-        cell.outputs = [{'data': {'text/markdown': doc._repr_markdown_(), 'text/plain': repr(doc)}, 'execution_count': 0,
-                         'metadata': {}, 'output_type': 'execute_result'}]
+def _import_command(cmd:str):
+    "The function of `cmd`; a UserError if its module is absent from this version or needs a package that is not installed"
+    mod, fn, _ = COMMANDS[cmd]
+    try: module = importlib.import_module(mod)
+    except ModuleNotFoundError as e:
+        if e.name == mod: raise UserError(f"'{cmd}' is not available in this version of emogen ({_version()})") from e
+        pkg = (e.name or '?').split('.')[0]
+        raise UserError(f"needs the Python package '{pkg}', which is not installed: pip install {pkg}") from e
+    func = getattr(module, fn, None)
+    if func is None: raise UserError(f"'{cmd}' is not available in this version of emogen ({_version()})")
+    return getattr(func, '__wrapped__', func)
+
+def main(
+    argv:list|None=None, # the arguments after `emogen` (default: `sys.argv[1:]`)
+)->int:
+    "Entry point of the `emogen` command; returns the exit code (2 for an error the user can fix)"
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = '--debug' in argv  # show the traceback instead of the one-line message
+    argv = [a for a in argv if a != '--debug']
+    if argv[:1] in (['--version'], ['-V']):
+        print(f'emogen {_version()}')
+        return 0
+    if not argv or argv[0] in ('-h', '--help', 'help'):
+        print(_usage())
+        return 0
+    cmd, rest = argv[0], argv[1:]
+    if cmd not in COMMANDS:
+        near = difflib.get_close_matches(cmd, COMMANDS, 1)
+        hint = f"did you mean '{near[0]}'? " if near else ''
+        print(f"emogen: unknown command '{cmd}'; {hint}run `emogen --help` for the list", file=sys.stderr)
+        return 2
+    try:
+        func = _import_command(cmd)
+        try: args = vars(cli_parser(func, prog=f'emogen {cmd}').parse_args(rest))
+        except SystemExit as e: return e.code if isinstance(e.code, int) else 2  # --help, or argparse's own message
+        res = func(**args)
+    except KeyboardInterrupt:
+        print(f"emogen {cmd}: interrupted; run the same command again to resume", file=sys.stderr)
+        return 130
+    except (UserError, OSError, MemoryError, ModuleNotFoundError) as e:
+        if debug: raise
+        msg = _one_line(e)
+        if isinstance(e, ModuleNotFoundError) and not isinstance(e, UserError):
+            msg = f"needs the Python package '{(e.name or '?').split('.')[0]}', which is not installed: pip install it"
+        elif isinstance(e, MemoryError): msg = "out of memory: choose a smaller --preset or --size, or a smaller corpus"
+        elif not isinstance(e, UserError): msg += ' (check the path, its permissions and the free disk space)'
+        print(f"emogen {cmd}: {msg}", file=sys.stderr)
+        return 2
+    return res if isinstance(res, int) and not isinstance(res, bool) else 0
