@@ -332,7 +332,8 @@ def plot_history(
         for split in ('train', 'val'):
             if f'{split}_{k}' in hist: ax.plot(hist.epoch, hist[f'{split}_{k}'], marker='.', label=split)
         ax.set_title(k); ax.set_xlabel('epoch'); ax.legend()
-        if logy and (hist.filter(like=k) > 0).all().all(): ax.set_yscale('log')
+        vals = hist.filter(like=k)
+        if logy and (vals > 0).all().all() and vals.max().max() > 3*vals.min().min(): ax.set_yscale('log')  # a range to show
     if title: fig.suptitle(title)
     fig.tight_layout()
     return fig
