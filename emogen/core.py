@@ -54,9 +54,13 @@ class UserValueError(UserError, ValueError):
     "A value the user chose (a preset, an option) that emogen cannot use"
 
 # %% ../nbs/00a_core.ipynb #caafaed3
-def seed_everything(seed:int=0):
+def seed_everything(
+    seed:int=0, # the seed of Python, NumPy and torch
+):
     "Seed Python, NumPy and torch (all devices)"
-    random.seed(seed); np.random.seed(seed); torch.manual_seed(seed)
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
     if torch.cuda.is_available(): torch.cuda.manual_seed_all(seed)
 
 def rng_state()->dict:
@@ -68,7 +72,9 @@ def rng_state()->dict:
     if torch.cuda.is_available(): d['cuda'] = torch.stack(torch.cuda.get_rng_state_all())
     return d
 
-def set_rng_state(d:dict):
+def set_rng_state(
+    d:dict, # from `rng_state()`
+):
     "Restore the generators from `rng_state()`"
     v, st, g = d['python']; random.setstate((v, tuple(st), g))
     np.random.set_state(('MT19937', d['numpy_keys'].numpy().astype(np.uint32), int(d['numpy_pos']), *d['numpy_gauss']))
@@ -76,7 +82,11 @@ def set_rng_state(d:dict):
     if 'cuda' in d and torch.cuda.is_available(): torch.cuda.set_rng_state_all(list(d['cuda'].to(torch.uint8).cpu()))
 
 # %% ../nbs/00a_core.ipynb #76881a03
-def flatten_state(obj, prefix:str='', tensors:dict|None=None):
+def flatten_state(
+    obj, # a nest of dicts, lists, tensors, arrays and plain values
+    prefix:str='', # the key of `obj` in the flat dict
+    tensors:dict|None=None, # the flat dict to fill (default: a new one)
+):
     "Split a nest of dicts/lists/tensors into (JSON-able skeleton, flat dict of tensors)"
     tensors = {} if tensors is None else tensors
     if isinstance(obj, torch.Tensor):
@@ -91,7 +101,10 @@ def flatten_state(obj, prefix:str='', tensors:dict|None=None):
     if obj is None or isinstance(obj, (bool, int, float, str)): return obj, tensors
     raise TypeError(f"Cannot store a {type(obj).__name__} in a checkpoint at '{prefix}': use tensors, numbers, strings, lists or dicts")
 
-def unflatten_state(skel, tensors:dict):
+def unflatten_state(
+    skel, # the skeleton from `flatten_state`
+    tensors:dict, # its flat dict of tensors
+):
     "Inverse of `flatten_state`"
     if isinstance(skel, dict) and '__tensor__' in skel: return tensors[skel['__tensor__']]
     if isinstance(skel, dict) and '__dict__' in skel: return {k: unflatten_state(v, tensors) for k,v in skel['__dict__']}
@@ -100,7 +113,9 @@ def unflatten_state(skel, tensors:dict):
 
 # %% ../nbs/00a_core.ipynb #b18782ef
 @contextlib.contextmanager
-def atomic_path(path:str|Path):
+def atomic_path(
+    path:str|Path, # the file to write
+):
     "Yield a temporary path beside `path`; on success rename it over `path`, on failure delete it"
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp'); os.close(fd)
@@ -112,11 +127,16 @@ def atomic_path(path:str|Path):
     finally:
         if os.path.exists(tmp): os.remove(tmp)
 
-def write_json(path, obj):
+def write_json(
+    path, # the file to write
+    obj, # JSON-able (other values are written as strings)
+):
     "Write `obj` as indented JSON, atomically"
     with atomic_path(path) as tmp: Path(tmp).write_text(json.dumps(obj, indent=2, default=str))
 
-def read_json(path): return json.loads(Path(path).read_text())
+def read_json(
+    path, # a JSON file
+): return json.loads(Path(path).read_text())
 
 # %% ../nbs/00a_core.ipynb #91ace523
 class CheckpointMismatch(UserError, ValueError):
@@ -150,7 +170,7 @@ def load_checkpoint(
     path:str|Path, # a file written by `save_checkpoint`
     spec=None, # if given, the checkpoint's spec must match it
     kind:str|None=None, # if given, the checkpoint must be of this kind
-    map_location:str='cpu',
+    map_location:str='cpu', # the device the tensors are loaded to
 )->tuple[dict, dict]:
     "Load (state, info) where info has 'config', 'spec' and 'kind'; refuse a checkpoint made for another spec"
     path = Path(path)
@@ -171,7 +191,10 @@ def load_checkpoint(
 # %% ../nbs/00a_core.ipynb #7472e5ba
 class EarlyStopping:
     "Track a validation loss: `step(loss)` says whether it improved; `stop` turns True after `patience` epochs without"
-    def __init__(self, patience:int=15, min_delta:float=0.0):
+    def __init__(self,
+                 patience:int=15, # epochs without a better loss before `stop`
+                 min_delta:float=0.0, # how much lower a loss must be to count as better
+                ):
         self.patience, self.min_delta, self.best, self.bad = patience, min_delta, float('inf'), 0
     def step(self, loss:float)->bool:
         if loss < self.best - self.min_delta: self.best, self.bad = loss, 0; return True
@@ -182,7 +205,10 @@ class EarlyStopping:
     def load_state_dict(self, d): self.best, self.bad = d['best'], d['bad']
 
 # %% ../nbs/00a_core.ipynb #5b12e990
-def check_finite(x:torch.Tensor, what:str='input batch'):
+def check_finite(
+    x:torch.Tensor, # the tensor to check
+    what:str='input batch', # what it is, for the message
+):
     "Raise a clear error if `x` holds NaN or Inf, before it can poison the weights"
     if not torch.isfinite(x).all():
         n = (~torch.isfinite(x)).sum().item()
@@ -193,7 +219,10 @@ def check_finite(x:torch.Tensor, what:str='input batch'):
 # %% ../nbs/00a_core.ipynb #66ff6722
 class EMA:
     "Exponential moving average of a model's weights (`decay` per step); `.model` is the averaged copy"
-    def __init__(self, model:torch.nn.Module, decay:float=0.999):
+    def __init__(self,
+                 model:torch.nn.Module, # the model whose weights are averaged
+                 decay:float=0.999, # weight of the old average at each step
+                ):
         self.decay, self.model = decay, copy.deepcopy(model).eval().requires_grad_(False)
     @torch.no_grad()
     def update(self, model):
@@ -207,7 +236,7 @@ def _scalar(v): return v.detach().float().item() if torch.is_tensor(v) else floa
 def _mean_logs(logs:list[dict])->dict: return {k: float(np.mean([l[k] for l in logs])) for k in logs[0]} if logs else {}
 
 def fit(
-    model:torch.nn.Module,
+    model:torch.nn.Module, # the model to train
     train_dl, # DataLoader of training batches
     val_dl, # DataLoader of validation batches (held-out speakers), or None
     step_fn, # step_fn(model, batch) -> dict with a 'loss' tensor and any other scalars to log
@@ -227,9 +256,9 @@ def fit(
     kind:str='model', # checkpoint kind
     device=None, # None: best available
     mixed_precision:str='auto', # 'auto' (bf16/fp16 on GPU, none on CPU), 'no', 'fp16', 'bf16'
-    seed:int=0,
+    seed:int=0, # seed of the run (weights, batches, dropout)
     resume:bool=True, # continue from `ckpt` if it exists
-    progress:bool=True,
+    progress:bool=True, # progress bar and messages
     max_batches:int|None=None, # cap batches per epoch (quick runs)
     on_epoch_end=None, # callback(epoch, row, model)
 )->pd.DataFrame:
@@ -322,7 +351,8 @@ def _to(batch, device):
 def plot_history(
     hist:pd.DataFrame, # from `fit`
     keys:list|None=None, # loss names without the train_/val_ prefix; default: all
-    title:str='', logy:bool=True,
+    title:str='', # the figure's title
+    logy:bool=True, # a log axis for a loss that spans a range (a factor 3 or more)
 ):
     "Learning curves: one panel per loss term, train and validation"
     import matplotlib.pyplot as plt
@@ -331,22 +361,40 @@ def plot_history(
     for ax, k in zip(axs[0], keys):
         for split in ('train', 'val'):
             if f'{split}_{k}' in hist: ax.plot(hist.epoch, hist[f'{split}_{k}'], marker='.', label=split)
-        ax.set_title(k); ax.set_xlabel('epoch'); ax.legend()
+        ax.set_title(k)
+        ax.set_xlabel('epoch')
+        ax.legend()
         vals = hist.filter(like=k)
-        if logy and (vals > 0).all().all() and vals.max().max() > 3*vals.min().min(): ax.set_yscale('log')  # a range to show
+        if logy and (vals > 0).all().all() and vals.max().max() > 3*vals.min().min():  # a range to show
+            ax.set_yscale('log')
     if title: fig.suptitle(title)
     fig.tight_layout()
     return fig
 
 # %% ../nbs/00a_core.ipynb #dfd9ced2
-def processed_dir(out:str|Path, corpus:str, preset:str)->Path: return Path(out)/'processed'/corpus/preset
-def models_dir(out:str|Path, kind:str, corpus:str, preset:str)->Path: return Path(out)/'models'/kind/corpus/preset
-def experiment_dir(out:str|Path, run:str)->Path: return Path(out)/'experiments'/run
+def processed_dir(
+    out:str|Path, # the workspace
+    corpus:str, # the corpus name
+    preset:str, # the feature preset
+)->Path: return Path(out)/'processed'/corpus/preset
+
+def models_dir(
+    out:str|Path, # the workspace
+    kind:str, # the model kind: vae, diffusion, ser...
+    corpus:str, # the corpus name
+    preset:str, # the feature preset
+)->Path: return Path(out)/'models'/kind/corpus/preset
+
+def experiment_dir(
+    out:str|Path, # the workspace
+    run:str, # the experiment's name
+)->Path: return Path(out)/'experiments'/run
 
 # %% ../nbs/00a_core.ipynb #7f65b764
 COMMANDS = {
     'prepare':         ('emogen.preprocessing', 'prepare_cli', 'read a corpus and write its feature cache'),
-    'synth':           ('emogen.preprocessing', 'synth_cli', 'write the built-in synthetic emotional-speech corpus as WAV files'),
+    'synth':           ('emogen.preprocessing', 'synth_cli',
+                        'write the built-in synthetic emotional-speech corpus as WAV files'),
     'explore':         ('emogen.exploration', 'explore_cli', 'figures and dataset.html for a prepared corpus'),
     'train-vae':       ('emogen.vae', 'train_vae_cli', 'train the emotion-conditional VAE'),
     'train-diffusion': ('emogen.diffusion', 'train_diffusion_cli', 'train the emotion-conditional diffusion model'),
@@ -391,7 +439,7 @@ def cli_parser(
     func, # a function whose parameters have defaults and docments: one option each
     prog:str, # the command's name, for usage lines
 )->argparse.ArgumentParser:
-    "An argparse parser for `func`: options with dashes (`--data-dir`; `--data_dir` also works), docment and default as help"
+    "An argparse parser for `func`: options with dashes (`--data-dir`, `--data_dir` works too), docment and default as help"
     func = getattr(func, '__wrapped__', func)
     doc = (func.__doc__ or '').strip()
     p = argparse.ArgumentParser(prog=prog, description=doc)
@@ -400,7 +448,8 @@ def cli_parser(
         if str(d['anno']).startswith('bool') or isinstance(default, bool):
             kw = dict(action=argparse.BooleanOptionalAction if default else 'store_true')
         else: kw = dict(type=_option_type(d['anno']) or str, metavar=name.upper())
-        p.add_argument(f"--{name.replace('_', '-')}", dest=name, default=default, help=_help(d['docment'], default), **kw)
+        doc = _help(d['docment'], default)
+        p.add_argument(f"--{name.replace('_', '-')}", dest=name, default=default, help=doc, **kw)
         if '_' in name: p.add_argument(f'--{name}', dest=name, default=argparse.SUPPRESS, help=argparse.SUPPRESS, **kw)
     return p
 
@@ -408,7 +457,7 @@ def cli_parser(
 def _one_line(e:BaseException)->str: return ' '.join(str(e).split()) or type(e).__name__
 
 def _import_command(cmd:str):
-    "The function of `cmd`; a UserError if its module is absent from this version or needs a package that is not installed"
+    "The function of `cmd`; a UserError if its module is not in this version or needs a package that is not installed"
     mod, fn, _ = COMMANDS[cmd]
     try: module = importlib.import_module(mod)
     except ModuleNotFoundError as e:

@@ -4,7 +4,8 @@
 
 # %% ../nbs/00_preprocessing.ipynb #d03c10a1
 from __future__ import annotations
-import os, re, io, json, shutil, hashlib, tarfile, zipfile, urllib.request, functools, time, datetime, threading, warnings, tempfile
+import os, re, io, json, shutil, hashlib, tarfile, zipfile, urllib.request, functools, time, datetime
+import threading, warnings, tempfile
 from dataclasses import dataclass, asdict, astuple, field, replace
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -111,7 +112,7 @@ def _strip_path(msg:str, path)->str:
     return ' '.join(str(msg).replace(str(path), Path(path).name).split())
 
 def read_audio(path:str|Path)->tuple[np.ndarray, int]:
-    "Read a file as float32 (channels, samples) and its sample rate; library warnings go into the error, not the console"
+    "Read a file as float32 (channels, samples) and its sample rate; library warnings go into the error, not the screen"
     path = Path(path)
     if path.is_symlink() and not path.exists(): raise AudioRejected('dangling link', f'points to {os.readlink(path)}')
     if path.is_dir(): raise AudioRejected('not a file', 'a folder named like an audio file')
@@ -391,11 +392,13 @@ def scan_audio(
         seen.add(real)
         dirs.sort()
         for d in dirs:
-            if d.lower().endswith(exts): rejected.append(_rejected_row(Path(root)/d, 'not a file', 'a folder named like an audio file'))
+            if d.lower().endswith(exts):
+                rejected.append(_rejected_row(Path(root)/d, 'not a file', 'a folder named like an audio file'))
         for n in sorted(names):
             p = Path(root)/n
             if not n.lower().endswith(exts) or n.startswith('.'): continue
-            if p.is_symlink() and not p.exists(): rejected.append(_rejected_row(p, 'dangling link', f'points to {os.readlink(p)}'))
+            if p.is_symlink() and not p.exists():
+                rejected.append(_rejected_row(p, 'dangling link', f'points to {os.readlink(p)}'))
             else: files.append(p)
     return files, rejected
 
@@ -443,7 +446,8 @@ def read_emodb(
         return {'path': str(p), 'corpus': 'emodb', 'speaker': spk, 'gender': EMODB_SPEAKERS[spk],
                 'emotion': EMODB_EMOTIONS[m[3].upper()], 'text': m[2], 'version': m[4]}
     files, rejected = _scan_corpus(folder, 'emodb', ('.wav',))
-    df = _parse_all(files, rejected, EMODB_NAME, 'emodb', 'EmoDB names SSTTTEV.wav of speakers 03-16 (e.g. 03a01Fa.wav)', parse)
+    expected = 'EmoDB names SSTTTEV.wav of speakers 03-16 (e.g. 03a01Fa.wav)'
+    df = _parse_all(files, rejected, EMODB_NAME, 'emodb', expected, parse)
     return _select(df, emotions)
 
 def _select(df, emotions):
@@ -464,7 +468,8 @@ def read_ravdess(
     "Metadata of RAVDESS: modality, vocal channel, emotion, intensity, statement, repetition, actor (odd = male)"
     def parse(p, m):
         actor = int(m[7])
-        return {'path': str(p), 'corpus': 'ravdess', 'speaker': f'{actor:02d}', 'gender': 'male' if actor % 2 else 'female',
+        return {'path': str(p), 'corpus': 'ravdess', 'speaker': f'{actor:02d}',
+                'gender': 'male' if actor % 2 else 'female',
                 'emotion': RAVDESS_EMOTIONS[m[3]], 'modality': m[1], 'vocal_channel': m[2],
                 'intensity': 'normal' if m[4] == '01' else 'strong', 'statement': m[5], 'repetition': m[6]}
     files, rejected = _scan_corpus(folder, 'ravdess', ('.wav',))
@@ -483,7 +488,8 @@ def read_fsdd(
     "Free Spoken Digit Dataset: `{digit}_{speaker}_{index}.wav`; the class is the digit"
     def parse(p, m): return {'path': str(p), 'corpus': 'fsdd', 'speaker': m[2], 'gender': 'unknown', 'emotion': m[1],
                              'index': int(m[3])}
-    return _parse_all(*_scan_corpus(folder, 'fsdd', ('.wav',)), FSDD_NAME, 'fsdd', '{digit}_{speaker}_{index}.wav', parse)
+    expected = '{digit}_{speaker}_{index}.wav'
+    return _parse_all(*_scan_corpus(folder, 'fsdd', ('.wav',)), FSDD_NAME, 'fsdd', expected, parse)
 
 def read_audiomnist(
     folder:str|Path, # the `data/` folder of AudioMNIST (one sub-folder per speaker)
@@ -495,10 +501,11 @@ def read_audiomnist(
                       '{digit}_{NN}_{index}.wav', parse)
 
 def _speakers(paths:list, root:Path, pattern:str|None)->list:
-    "The speaker of each path: the first group (or the group named `speaker`) of `pattern` searched in the relative path"
+    "The speaker of each path: the first group (or the group `speaker`) of `pattern` searched in the relative path"
     if not pattern: return ['unknown']*len(paths)
     try: rx = re.compile(pattern)
-    except re.error as e: raise CorpusError(f"--speaker-pattern {pattern!r} is not a regular expression ({e})") from None
+    except re.error as e:
+        raise CorpusError(f"--speaker-pattern {pattern!r} is not a regular expression ({e})") from None
     out = []
     for p in paths:
         rel = Path(p).relative_to(root).as_posix() if Path(p).is_relative_to(root) else Path(p).as_posix()
@@ -522,8 +529,8 @@ def read_manifest(
     if speaker_pattern: spk = _speakers(paths, csv.parent, speaker_pattern)
     elif 'speaker' in m: spk = m.speaker.fillna('unknown').tolist()
     else: spk = ['unknown']*len(m)
-    df = pd.DataFrame({'path': paths, 'corpus': corpus, 'speaker': spk,
-                       'gender': m.gender.fillna('unknown').values if 'gender' in m else 'unknown', 'emotion': m.label.values})
+    gender = m.gender.fillna('unknown').values if 'gender' in m else 'unknown'
+    df = pd.DataFrame({'path': paths, 'corpus': corpus, 'speaker': spk, 'gender': gender, 'emotion': m.label.values})
     bad = []
     for i, r in df.iterrows():
         p = Path(r.path)
@@ -538,9 +545,9 @@ def read_manifest(
 def read_folder(
     folder:str|Path, # a `label/*.wav` folder, or a folder with a `manifest.csv`
     corpus:str='folder', # the name the corpus gets in the metadata
-    speaker_pattern:str|None=None, # regular expression on the path relative to `folder` whose first group is the speaker
+    speaker_pattern:str|None=None, # regular expression on the path relative to `folder`: its first group is the speaker
 )->pd.DataFrame:
-    "A `label/*.wav` folder, or a folder with a `manifest.csv`; the speaker comes from the manifest or `speaker_pattern`"
+    "A `label/*.wav` folder, or a folder with a `manifest.csv`; the speaker from the manifest or `speaker_pattern`"
     folder = Path(folder)
     if (folder/'manifest.csv').exists(): return read_manifest(folder/'manifest.csv', corpus, speaker_pattern)
     files, rejected = _scan_corpus(folder, corpus)
@@ -548,13 +555,15 @@ def read_folder(
     if flat and len(flat) == len(files):
         raise CorpusError(f"{corpus}: {folder} holds audio files directly (e.g. {flat[0].name}); expected one sub-folder "
                           "per label (label/*.wav) or a manifest.csv with columns path,label,speaker")
-    rejected += [_rejected_row(f, 'name does not match the layout', 'expected label/*.wav (no label folder)') for f in flat]
+    rejected += [_rejected_row(f, 'name does not match the layout', 'expected label/*.wav (no label folder)')
+                 for f in flat]
     files = [f for f in files if f.parent != folder]
     df = pd.DataFrame({'path': [str(f) for f in files], 'corpus': corpus,
                        'speaker': _speakers(files, folder, speaker_pattern), 'gender': 'unknown',
                        'emotion': [f.relative_to(folder).parts[0] for f in files]})
     nomatch = df.speaker.isna()
-    rejected += [_rejected_row(p, 'no speaker', f'--speaker-pattern {speaker_pattern!r} does not match') for p in df.path[nomatch]]
+    rejected += [_rejected_row(p, 'no speaker', f'--speaker-pattern {speaker_pattern!r} does not match')
+                 for p in df.path[nomatch]]
     return _with_rejected(df[~nomatch].reset_index(drop=True), rejected)
 
 # %% ../nbs/00_preprocessing.ipynb #cd619a36
@@ -580,7 +589,8 @@ def describe_audio(
     with ThreadPoolExecutor(n_jobs) as ex:
         info = list(ex.map(_info, meta.path))
         hashes = list(ex.map(_hash, meta.path))
-    out = pd.concat([meta.reset_index(drop=True), pd.DataFrame(info, columns=['sample_rate', 'channels', 'duration'])], axis=1)
+    facts = pd.DataFrame(info, columns=['sample_rate', 'channels', 'duration'])
+    out = pd.concat([meta.reset_index(drop=True), facts], axis=1)
     return _with_rejected(out.assign(hash=hashes), meta.attrs.get('rejected', []))
 
 def deduplicate(
@@ -595,7 +605,8 @@ def deduplicate(
     same_name = m.duplicated('_name')
     same_bytes = ~same_name & m.duplicated('hash') & by_content
     first_bytes = m[~same_name].drop_duplicates('hash').set_index('hash').path
-    dropped = pd.concat([m[same_name].assign(reason='duplicate name', detail=lambda d: 'same name as ' + d['_name'].map(first)),
+    dropped = pd.concat([m[same_name].assign(reason='duplicate name',
+                                             detail=lambda d: 'same name as ' + d['_name'].map(first)),
                          m[same_bytes].assign(reason='duplicate content',
                                               detail=lambda d: 'identical bytes to ' + d.hash.map(first_bytes))])
     kept = m[~(same_name | same_bytes)].sort_index()
@@ -648,7 +659,7 @@ DIGIT_CORPORA = ('fsdd', 'digits', 'audiomnist')
 
 def read_corpus(
     corpus:str, # emodb, ravdess, fsdd (or digits), audiomnist, folder, synthetic
-    data_dir:str|Path|None=None, # the corpus folder (synthetic: where to write it, unless it holds one; default a temp folder)
+    data_dir:str|Path|None=None, # the corpus folder (synthetic: where to write it unless it holds one; default a temp folder)
     emotions:list|str='paper', # emotion corpora: 'paper', 'all' or a list
     progress:bool=True, # print what was dropped
     speaker_pattern:str|None=None, # folder corpora: regular expression on the path whose first group is the speaker
@@ -668,7 +679,8 @@ def read_corpus(
     rejected = pd.DataFrame(meta.attrs.get('rejected', []), columns=['path', 'reason', 'detail']).assign(corpus=corpus)
     kept, dropped = deduplicate(describe_audio(meta), by_name=corpus not in ('folder', 'synthetic'), by_content=False)
     dropped = pd.concat([dropped, rejected], ignore_index=True)
-    if progress and len(dropped): print(f"{corpus}: set aside {len(dropped)} entries ({dropped.reason.value_counts().to_dict()})")
+    if progress and len(dropped):
+        print(f"{corpus}: set aside {len(dropped)} entries ({dropped.reason.value_counts().to_dict()})")
     return kept, dropped
 
 # %% ../nbs/00_preprocessing.ipynb #7ff4061b
@@ -762,7 +774,8 @@ def _cache_key(spec:FeatureSpec, meta:pd.DataFrame, long:str='crop')->str:
     from emogen import __version__
     h = hashlib.sha1(json.dumps({'emogen': __version__, 'prepare': PREPARE_VERSION, 'spec': spec.transform_dict(),
                                  'long': long}, sort_keys=True).encode())
-    for p, c, s, e in zip(meta.path, meta.hash, meta.speaker, meta.emotion): h.update(f'{Path(p).name}:{c}:{s}:{e}\n'.encode())
+    for p, c, s, e in zip(meta.path, meta.hash, meta.speaker, meta.emotion):
+        h.update(f'{Path(p).name}:{c}:{s}:{e}\n'.encode())
     return h.hexdigest()[:12]
 
 def _clips(y:np.ndarray, sr:int, spec:FeatureSpec)->list[np.ndarray]:
@@ -830,7 +843,7 @@ def prepare_corpus(
     progress:bool=True, # progress bar and summary
     max_chunks:int|None=None, # stop after this many new chunks (to test resumption)
     speaker_pattern:str|None=None, # folder corpora: regular expression on the path whose first group is the speaker
-    long:str='crop', # files longer than the clip: 'crop' (the centre) or 'split' (consecutive clips, same speaker and label)
+    long:str='crop', # files longer than the clip: 'crop' (the centre) or 'split' (consecutive clips, same speaker, label)
 )->Path:
     "Read, standardise and featurise a corpus into the cache; returns the cache folder. Bad entries go to rejected.csv"
     spec = feature_spec(preset)
@@ -840,7 +853,8 @@ def prepare_corpus(
     syn_dir = Path(out)/'raw'/'synthetic' if corpus == 'synthetic' and data_dir is None else data_dir
     meta, dropped = read_corpus(corpus, syn_dir, emotions, progress=False, speaker_pattern=speaker_pattern)
     key = _cache_key(spec, meta, long)
-    if (folder/'spec.json').exists() and read_json(folder/'spec.json').get('key') == key and (folder/'features.npy').exists():
+    done = (folder/'spec.json').exists() and (folder/'features.npy').exists()
+    if done and read_json(folder/'spec.json').get('key') == key:
         if progress: print(f"{corpus}/{preset}: up to date ({read_json(folder/'spec.json')['n_items']} items)")
         return folder
     if not len(meta): _refuse(folder, corpus, _rejected_table(meta, dropped))
@@ -864,7 +878,8 @@ def prepare_corpus(
 def _rejected_table(meta:pd.DataFrame, dropped:pd.DataFrame, extra:pd.DataFrame|None=None)->pd.DataFrame:
     "One table of every entry set aside: path, speaker, emotion, reason, detail"
     cols = ['path', 'corpus', 'speaker', 'emotion', 'reason', 'detail']
-    t = pd.concat([d for d in (dropped, extra) if d is not None and len(d)] or [pd.DataFrame(columns=cols)], ignore_index=True)
+    parts = [d for d in (dropped, extra) if d is not None and len(d)] or [pd.DataFrame(columns=cols)]
+    t = pd.concat(parts, ignore_index=True)
     return t.reindex(columns=cols + [c for c in t.columns if c not in cols and c != 'hash'])
 
 def _refuse(folder:Path, corpus:str, rejected:pd.DataFrame):
@@ -883,7 +898,8 @@ def _write_npy(path:Path, shape:tuple, blocks):
 
 def _content_duplicates(meta:pd.DataFrame, ok:np.ndarray, fps:np.ndarray, span:np.ndarray)->pd.DataFrame:
     "Readable recordings that repeat another: reason and detail per dropped row"
-    first = meta.assign(_n=meta.path.str.len()).sort_values(['sample_rate', '_n'], ascending=[False, True], kind='stable')
+    by_rate = meta.assign(_n=meta.path.str.len())
+    first = by_rate.sort_values(['sample_rate', '_n'], ascending=[False, True], kind='stable')
     order = [i for i in first.index if ok[i]]  # the original: highest rate, then the shortest name (not "x (1).wav")
     rows = []
     for a, b, c in near_duplicates(fps[order], span[order]):
@@ -915,7 +931,9 @@ def _assemble(folder, pdir, meta, dropped, spec, key, n_chunks, keep_audio, prog
     keep_item = keep_file[f['item_file']]
     if not keep_item.any(): _refuse(folder, meta.corpus.iloc[0] if len(meta) else '?', rejected)
     items = meta.iloc[f['item_file'][keep_item]].reset_index(drop=True)
-    if long == 'split': items = items.assign(clip=f['item_clip'][keep_item], start=f['item_clip'][keep_item]*spec.duration)
+    if long == 'split':
+        clip = f['item_clip'][keep_item]
+        items = items.assign(clip=clip, start=clip*spec.duration)
     total, total_sq, count = 0.0, 0.0, 0
     for i in range(n_chunks):  # pass 2: dataset statistics over the kept items
         with part(i) as z: raw = z['db'][keep_item[f['chunk'] == i]][..., :spec.n_frames_raw].astype(np.float64)
@@ -937,7 +955,8 @@ def _assemble(folder, pdir, meta, dropped, spec, key, n_chunks, keep_audio, prog
     for name, df in [('meta.csv', items), ('rejected.csv', rejected), ('dropped.csv', dup_rows)]:
         with atomic_path(folder/name) as tmp: df.to_csv(tmp, index=False)
     info = {'key': key, 'spec': spec.to_dict(), 'classes': order, 'n_items': n, 'n_files': int(keep_file.sum()),
-            'n_rejected': len(rejected), 'n_dropped': len(dup_rows), 'rejected_by_reason': rejected.reason.value_counts().to_dict(),
+            'n_rejected': len(rejected), 'n_dropped': len(dup_rows),
+            'rejected_by_reason': rejected.reason.value_counts().to_dict(),
             'n_cropped': int((f['cropped'] & keep_file).sum()), 'long': long,
             'n_split': int(((f['seconds'] > spec.duration) & keep_file).sum()) if long == 'split' else 0,
             'n_speakers': int(items.speaker.nunique()), 'corpus': items.corpus.iloc[0],
@@ -964,7 +983,8 @@ def prepare_summary(
     if info.get('n_cropped'):
         lines.append(f"{info['n_cropped']} recordings longer than {dur:g} s were cropped to their middle {dur:g} s "
                      "(--long split cuts them into consecutive clips instead)")
-    if info.get('n_split'): lines.append(f"{info['n_split']} recordings longer than {dur:g} s were split into {dur:g} s clips")
+    if info.get('n_split'):
+        lines.append(f"{info['n_split']} recordings longer than {dur:g} s were split into {dur:g} s clips")
     return '\n'.join(lines)
 
 def load_features(
@@ -1004,7 +1024,10 @@ def speaker_folds(
 )->list[Fold]:
     "Speaker-independent folds with validation speakers inside the training side"
     spk = np.array(sorted(meta.speaker.astype(str).unique()))
-    if len(spk) < 2 + (n_val_speakers > 0): raise ValueError(f"Speaker-independent folds need at least {2 + (n_val_speakers > 0)} speakers; this corpus has {len(spk)}")
+    need = 2 + (n_val_speakers > 0)
+    if len(spk) < need:
+        raise CorpusError(f"Speaker-independent folds need at least {need} speakers; this corpus has {len(spk)}: use a corpus "
+                          "with more speakers (folder corpora: a manifest with a speaker column, or --speaker-pattern)")
     rng = np.random.default_rng(seed)
     groups = [[s] for s in spk] if n_folds is None else [list(g) for g in np.array_split(spk, n_folds)]
     s_arr = meta.speaker.astype(str).values; folds = []
@@ -1040,12 +1063,12 @@ def prepare_cli(
     features:str=None, # feature preset: emogen, paper, digits, smoke (default: digits for digit corpora, else emogen)
     out:str='.', # workspace: features go to OUT/processed/CORPUS/FEATURES
     all_emotions:bool=False, # keep every emotion of the corpus (EmoDB: boredom; RAVDESS: calm, surprise)
-    speaker_pattern:str=None, # folder corpora without a speaker column: regular expression on the path, group 1 = speaker
+    speaker_pattern:str=None, # folder corpora without a speaker column: a regular expression on the path, group 1
     long:str='crop', # recordings longer than the clip: crop (keep the middle) or split (consecutive clips)
     n_jobs:int=2, # chunks computed at once (threads)
     quiet:bool=False, # no progress bar
 ):
-    "Read a corpus and write its normalised log-mel feature cache; entries that cannot be used are listed in rejected.csv"
+    "Read a corpus and write its normalised log-mel feature cache; entries that cannot be used go to rejected.csv"
     features = default_features(corpus, features)
     folder = prepare_corpus(corpus, data_dir, features, out, 'all' if all_emotions else 'paper', n_jobs=n_jobs,
                             progress=not quiet, speaker_pattern=speaker_pattern, long=long)
@@ -1056,7 +1079,7 @@ def prepare_cli(
 
 @call_parse
 def synth_cli(
-    data_dir:str=None, # where to write the WAVs and manifest.csv (default: OUT/raw/synthetic, what --corpus synthetic reads)
+    data_dir:str=None, # where to write the WAVs and manifest.csv (default: OUT/raw/synthetic, read by --corpus synthetic)
     out:str='.', # workspace
     speakers:int=8, # synthetic speakers (half female)
     per_class:int=6, # utterances per speaker and emotion
