@@ -39,7 +39,8 @@ __all__ = ['PAPER_EMOTIONS', 'EMOTIONS', 'EMODB_EMOTIONS', 'EMODB_SPEAKERS', 'RA
 PAPER_EMOTIONS = ['neutral', 'happiness', 'sadness', 'anger', 'fear', 'disgust']
 EMOTIONS = PAPER_EMOTIONS + ['boredom', 'calm', 'surprise']
 
-EMODB_EMOTIONS = {'W': 'anger', 'L': 'boredom', 'E': 'disgust', 'A': 'fear', 'F': 'happiness', 'T': 'sadness', 'N': 'neutral'}
+EMODB_EMOTIONS = {'W': 'anger', 'L': 'boredom', 'E': 'disgust', 'A': 'fear', 'F': 'happiness', 'T': 'sadness',
+                  'N': 'neutral'}
 EMODB_SPEAKERS = {'03': 'male', '08': 'female', '09': 'female', '10': 'male', '11': 'male',
                   '12': 'male', '13': 'female', '14': 'female', '15': 'male', '16': 'female'}
 RAVDESS_EMOTIONS = {'01': 'neutral', '02': 'calm', '03': 'happiness', '04': 'sadness', '05': 'anger',
@@ -213,12 +214,14 @@ def log_mel(
 
 def normalise(db:np.ndarray, spec:FeatureSpec)->np.ndarray:
     "dB log-mel -> normalised features with the spec's dataset statistics"
-    if spec.mean is None: raise ValueError("This FeatureSpec has no normalisation statistics: use the spec saved by `prepare_corpus`")
+    if spec.mean is None:
+        raise ValueError("This FeatureSpec has no normalisation statistics: use the spec saved by `prepare_corpus`")
     return ((db - spec.mean)/spec.std).astype(np.float32)
 
 def denormalise(x:np.ndarray, spec:FeatureSpec)->np.ndarray:
     "Normalised features -> dB log-mel"
-    if spec.mean is None: raise ValueError("This FeatureSpec has no normalisation statistics: use the spec saved by `prepare_corpus`")
+    if spec.mean is None:
+        raise ValueError("This FeatureSpec has no normalisation statistics: use the spec saved by `prepare_corpus`")
     return np.asarray(x, dtype=np.float32)*spec.std + spec.mean
 
 def audio_to_features(wave:np.ndarray, spec:FeatureSpec)->np.ndarray:
@@ -259,7 +262,8 @@ def features_to_audio(
     import librosa
     if torch.is_tensor(x): x = x.detach().float().cpu().numpy()
     x = np.asarray(x, dtype=np.float32)
-    if x.shape[-2:] != spec.shape: raise ValueError(f"features of shape {x.shape[-2:]} do not match the spec's {spec.shape} ({spec.preset})")
+    if x.shape[-2:] != spec.shape:
+        raise ValueError(f"features of shape {x.shape[-2:]} do not match the spec's {spec.shape} ({spec.preset})")
     single = x.ndim == 2
     xs = x[None] if single else x
     out = []
@@ -553,7 +557,7 @@ def read_folder(
     files, rejected = _scan_corpus(folder, corpus)
     flat = [f for f in files if f.parent == folder]
     if flat and len(flat) == len(files):
-        raise CorpusError(f"{corpus}: {folder} holds audio files directly (e.g. {flat[0].name}); expected one sub-folder "
+        raise CorpusError(f"{corpus}: {folder} holds audio files directly (e.g. {flat[0].name}); expected one folder "
                           "per label (label/*.wav) or a manifest.csv with columns path,label,speaker")
     rejected += [_rejected_row(f, 'name does not match the layout', 'expected label/*.wav (no label folder)')
                  for f in flat]
@@ -659,7 +663,7 @@ DIGIT_CORPORA = ('fsdd', 'digits', 'audiomnist')
 
 def read_corpus(
     corpus:str, # emodb, ravdess, fsdd (or digits), audiomnist, folder, synthetic
-    data_dir:str|Path|None=None, # the corpus folder (synthetic: where to write it unless it holds one; default a temp folder)
+    data_dir:str|Path|None=None, # the corpus folder (synthetic: where to write it unless it holds one; default: temp)
     emotions:list|str='paper', # emotion corpora: 'paper', 'all' or a list
     progress:bool=True, # print what was dropped
     speaker_pattern:str|None=None, # folder corpora: regular expression on the path whose first group is the speaker
@@ -744,7 +748,8 @@ def download_corpus(
     url:str|None=None, # another mirror
 )->Path:
     "Download and extract a corpus; returns the folder to give `read_corpus` (`--data-dir`)"
-    if corpus not in CORPUS_URLS: raise ValueError(f"No download for {corpus!r}: available are {', '.join(CORPUS_URLS)}")
+    if corpus not in CORPUS_URLS:
+        raise UserValueError(f"No download for {corpus!r}: available are {', '.join(CORPUS_URLS)}")
     u, known, sub = CORPUS_URLS[corpus]
     folder = Path(folder)
     arc = download(url or u, folder/Path(u).name, sha256 or known)
@@ -843,7 +848,7 @@ def prepare_corpus(
     progress:bool=True, # progress bar and summary
     max_chunks:int|None=None, # stop after this many new chunks (to test resumption)
     speaker_pattern:str|None=None, # folder corpora: regular expression on the path whose first group is the speaker
-    long:str='crop', # files longer than the clip: 'crop' (the centre) or 'split' (consecutive clips, same speaker, label)
+    long:str='crop', # files longer than the clip: 'crop' (the centre) or 'split' (consecutive clips, same labels)
 )->Path:
     "Read, standardise and featurise a corpus into the cache; returns the cache folder. Bad entries go to rejected.csv"
     spec = feature_spec(preset)
@@ -996,12 +1001,14 @@ def load_features(
     "Open a prepared corpus"
     folder = processed_dir(out, corpus, preset)
     if not (folder/'spec.json').exists():
-        raise MissingInputError(f"No prepared corpus at {folder}: run `emogen prepare --corpus {corpus} --features {preset} "
+        raise MissingInputError(f"No prepared corpus at {folder}: run `emogen prepare --corpus {corpus} "
+                                f"--features {preset} "
                                 f"--out {out}` first")
     info = read_json(folder/'spec.json')
     mode = 'r' if mmap else None
     audio = np.load(folder/'audio.npy', mmap_mode=mode) if (folder/'audio.npy').exists() else None
-    meta = pd.read_csv(folder/'meta.csv', dtype={'speaker': str, 'emotion': str, 'text': str, 'version': str, 'statement': str})
+    text_columns = {'speaker': str, 'emotion': str, 'text': str, 'version': str, 'statement': str}
+    meta = pd.read_csv(folder/'meta.csv', dtype=text_columns)
     return Features(np.load(folder/'features.npy', mmap_mode=mode), audio, meta, FeatureSpec.from_dict(info['spec']),
                     info['classes'], folder)
 
@@ -1014,7 +1021,9 @@ class Fold:
     test:np.ndarray
     test_speakers:list
     val_speakers:list
-    def __repr__(self): return f"Fold(test={self.test_speakers}, val={self.val_speakers}, n={len(self.train)}/{len(self.val)}/{len(self.test)})"
+    def __repr__(self):
+        n = f'{len(self.train)}/{len(self.val)}/{len(self.test)}'
+        return f"Fold(test={self.test_speakers}, val={self.val_speakers}, n={n})"
 
 def speaker_folds(
     meta:pd.DataFrame, # needs a `speaker` column
@@ -1026,7 +1035,8 @@ def speaker_folds(
     spk = np.array(sorted(meta.speaker.astype(str).unique()))
     need = 2 + (n_val_speakers > 0)
     if len(spk) < need:
-        raise CorpusError(f"Speaker-independent folds need at least {need} speakers; this corpus has {len(spk)}: use a corpus "
+        raise CorpusError(f"Speaker-independent folds need at least {need} speakers; this corpus has {len(spk)}: "
+                          "use a corpus "
                           "with more speakers (folder corpora: a manifest with a speaker column, or --speaker-pattern)")
     rng = np.random.default_rng(seed)
     groups = [[s] for s in spk] if n_folds is None else [list(g) for g in np.array_split(spk, n_folds)]
@@ -1044,7 +1054,8 @@ def check_folds(folds:list[Fold], meta:pd.DataFrame):
     s = meta.speaker.astype(str).values
     for i, f in enumerate(folds):
         a, b, c = set(s[f.train]), set(s[f.val]), set(s[f.test])
-        if a & b or a & c or b & c: raise AssertionError(f"fold {i}: speakers {sorted((a & b) | (a & c) | (b & c))} cross sides")
+        if a & b or a & c or b & c:
+            raise AssertionError(f"fold {i}: speakers {sorted((a & b) | (a & c) | (b & c))} cross sides")
         if len(f.train) + len(f.val) + len(f.test) != len(meta): raise AssertionError(f"fold {i} does not cover every item")
 
 # %% ../nbs/00_preprocessing.ipynb #586a0b0f
@@ -1079,7 +1090,7 @@ def prepare_cli(
 
 @call_parse
 def synth_cli(
-    data_dir:str=None, # where to write the WAVs and manifest.csv (default: OUT/raw/synthetic, read by --corpus synthetic)
+    data_dir:str=None, # where to write the WAVs and manifest.csv (default: OUT/raw/synthetic, for --corpus synthetic)
     out:str='.', # workspace
     speakers:int=8, # synthetic speakers (half female)
     per_class:int=6, # utterances per speaker and emotion
