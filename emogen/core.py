@@ -40,7 +40,8 @@ def get_device(
     "The device to run on: the one asked for, else CUDA, else Apple MPS, else CPU"
     if device: return torch.device(device)
     if torch.cuda.is_available(): return torch.device('cuda')
-    if getattr(torch.backends, 'mps', None) is not None and torch.backends.mps.is_available(): return torch.device('mps')
+    mps = getattr(torch.backends, 'mps', None)
+    if mps is not None and mps.is_available(): return torch.device('mps')
     return torch.device('cpu')
 
 # %% ../nbs/00a_core.ipynb #58dc7c69
@@ -99,7 +100,8 @@ def flatten_state(
         return [flatten_state(v, f'{prefix}.{i}', tensors)[0] for i,v in enumerate(obj)], tensors
     if isinstance(obj, (np.integer, np.floating)): return obj.item(), tensors
     if obj is None or isinstance(obj, (bool, int, float, str)): return obj, tensors
-    raise TypeError(f"Cannot store a {type(obj).__name__} in a checkpoint at '{prefix}': use tensors, numbers, strings, lists or dicts")
+    raise TypeError(f"Cannot store a {type(obj).__name__} in a checkpoint at '{prefix}': use tensors, numbers, strings, "
+                    "lists or dicts")
 
 def unflatten_state(
     skel, # the skeleton from `flatten_state`
@@ -107,7 +109,8 @@ def unflatten_state(
 ):
     "Inverse of `flatten_state`"
     if isinstance(skel, dict) and '__tensor__' in skel: return tensors[skel['__tensor__']]
-    if isinstance(skel, dict) and '__dict__' in skel: return {k: unflatten_state(v, tensors) for k,v in skel['__dict__']}
+    if isinstance(skel, dict) and '__dict__' in skel:
+        return {k: unflatten_state(v, tensors) for k, v in skel['__dict__']}
     if isinstance(skel, list): return [unflatten_state(v, tensors) for v in skel]
     return skel
 
@@ -174,7 +177,8 @@ def load_checkpoint(
 )->tuple[dict, dict]:
     "Load (state, info) where info has 'config', 'spec' and 'kind'; refuse a checkpoint made for another spec"
     path = Path(path)
-    if not path.exists(): raise MissingInputError(f"No checkpoint at {path}: train the model first, or check the --out folder")
+    if not path.exists():
+        raise MissingInputError(f"No checkpoint at {path}: train the model first, or check the --out folder")
     with safe_open(str(path), framework='pt', device=map_location) as f:
         meta = f.metadata() or {}
         if meta.get('format') != 'emogen-checkpoint-1': raise CheckpointMismatch(f"{path} is not an emogen checkpoint")
@@ -245,7 +249,7 @@ def fit(
     lr:float=3e-4, # peak learning rate
     weight_decay:float=0.0, # AdamW weight decay
     clip:float|None=0.5, # gradient-norm clipping, None for none
-    schedule:str='plateau', # 'plateau' (ReduceLROnPlateau on the validation loss), 'cosine' (warm-up then cosine) or 'constant'
+    schedule:str='plateau', # 'plateau' (ReduceLROnPlateau on the validation loss), 'cosine' (warm-up) or 'constant'
     plateau:tuple=(0.5, 5, 1e-6), # ReduceLROnPlateau factor, patience, min_lr
     warmup:int=0, # warm-up steps for 'cosine'
     patience:int|None=15, # early stopping: epochs without a better validation loss
@@ -272,7 +276,8 @@ def fit(
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
     steps_per_epoch = len(train_dl) if max_batches is None else min(len(train_dl), max_batches)
     if schedule == 'plateau':
-        sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, factor=plateau[0], patience=plateau[1], min_lr=plateau[2])
+        factor, wait, min_lr = plateau
+        sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, factor=factor, patience=wait, min_lr=min_lr)
     elif schedule == 'cosine':
         total = max(1, epochs*steps_per_epoch)
         sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1, (s+1)/max(1, warmup)) *
@@ -305,7 +310,8 @@ def fit(
             batch = _to(batch, acc.device)
             with acc.autocast(): out = step_fn(model, batch)
             loss = out['loss']
-            if not torch.isfinite(loss): raise FloatingPointError(f"non-finite training loss at epoch {epoch}, batch {i}: lower lr or check the data")
+            if not torch.isfinite(loss):
+                raise FloatingPointError(f"non-finite training loss at epoch {epoch}, batch {i}: lower lr or check the data")
             opt.zero_grad(set_to_none=True); acc.backward(loss)
             if clip: acc.clip_grad_norm_(model.parameters(), clip)
             opt.step(); step += 1
@@ -317,7 +323,9 @@ def fit(
         if val_dl is not None:
             eval_model.eval(); vlogs = []
             with torch.no_grad(), acc.autocast():
-                for batch in val_dl: vlogs.append({k: _scalar(v) for k,v in (val_fn or step_fn)(eval_model, _to(batch, acc.device)).items()})
+                for batch in val_dl:
+                    out_v = (val_fn or step_fn)(eval_model, _to(batch, acc.device))
+                    vlogs.append({k: _scalar(v) for k, v in out_v.items()})
             row.update({f'val_{k}': v for k,v in _mean_logs(vlogs).items()})
         monitor = row.get('val_loss', row['train_loss'])
         if schedule == 'plateau': sched.step(monitor)
@@ -327,7 +335,9 @@ def fit(
         bar.set_postfix({k: f'{row[k]:.4g}' for k in ('train_loss', 'val_loss') if k in row})
         if improved and not ckpt: best_state = {k: v.detach().clone() for k, v in eval_model.state_dict().items()}
         if ckpt and acc.is_main_process:
-            if improved: save_checkpoint(best_path, {'model': eval_model.state_dict(), 'epoch': epoch, 'history': hist}, config, spec, kind)
+            if improved:
+                best = {'model': eval_model.state_dict(), 'epoch': epoch, 'history': hist}
+                save_checkpoint(best_path, best, config, spec, kind)
             state = {'model': raw.state_dict(), 'optimizer': opt.state_dict(), 'scheduler': sched.state_dict(),
                      'stopper': stopper.state_dict(), 'history': hist, 'epoch': epoch, 'step': step, 'rng': rng_state()}
             if ema: state['ema'] = ema.model.state_dict()
@@ -439,7 +449,7 @@ def cli_parser(
     func, # a function whose parameters have defaults and docments: one option each
     prog:str, # the command's name, for usage lines
 )->argparse.ArgumentParser:
-    "An argparse parser for `func`: options with dashes (`--data-dir`, `--data_dir` works too), docment and default as help"
+    "An argparse parser for `func`: options with dashes (`--data-dir`; `--data_dir` too), docment and default as help"
     func = getattr(func, '__wrapped__', func)
     doc = (func.__doc__ or '').strip()
     p = argparse.ArgumentParser(prog=prog, description=doc)
