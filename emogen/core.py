@@ -100,8 +100,8 @@ def flatten_state(
         return [flatten_state(v, f'{prefix}.{i}', tensors)[0] for i,v in enumerate(obj)], tensors
     if isinstance(obj, (np.integer, np.floating)): return obj.item(), tensors
     if obj is None or isinstance(obj, (bool, int, float, str)): return obj, tensors
-    raise TypeError(f"Cannot store a {type(obj).__name__} in a checkpoint at '{prefix}': use tensors, numbers, strings, "
-                    "lists or dicts")
+    raise TypeError(f"Cannot store a {type(obj).__name__} in a checkpoint at '{prefix}': "
+                    "use tensors, numbers, strings, lists or dicts")
 
 def unflatten_state(
     skel, # the skeleton from `flatten_state`
@@ -311,7 +311,8 @@ def fit(
             with acc.autocast(): out = step_fn(model, batch)
             loss = out['loss']
             if not torch.isfinite(loss):
-                raise FloatingPointError(f"non-finite training loss at epoch {epoch}, batch {i}: lower lr or check the data")
+                raise FloatingPointError(f"non-finite training loss at epoch {epoch}, batch {i}: "
+                                         "lower lr or check the data")
             opt.zero_grad(set_to_none=True); acc.backward(loss)
             if clip: acc.clip_grad_norm_(model.parameters(), clip)
             opt.step(); step += 1
