@@ -642,7 +642,7 @@ def near_duplicates(
     fps:np.ndarray, # (n, d) fingerprints from `audio_fingerprint`
     seconds:np.ndarray, # (n,) sounding spans from `audio_fingerprint`: copies last as long (within 3 % + 0.05 s)
     threshold:float=0.99, # correlation above which two recordings are one (above two takes of one digit by one speaker)
-    block:int=1024, # rows compared at once (memory: block x n floats)
+    block:int=256, # rows compared at once (memory: a few block x n arrays)
 )->list[tuple[int, int, float]]:
     "Pairs (i, j, correlation) with j < i: recording i is a copy of the earlier j (the first match)"
     fps, seconds = np.asarray(fps, np.float32), np.asarray(seconds, float)
