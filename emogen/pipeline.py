@@ -36,7 +36,7 @@ __all__ = ['RUN_PRESETS', 'STAGES', 'STAGE_INPUTS', 'STAGE_AFTER', 'STAGE_FUNCS'
 RUN_PRESETS = {
     # smoke: tiny models, and at most 12 batches per epoch for every model, so that it takes minutes whatever the corpus
     'smoke': dict(features='smoke', models='smoke', per_class=4, max_folds=2, seeds=1, steps=20, max_batches=12,
-                  ser={'max_batches': 12}),
+                  max_generated=24, ser={'max_batches': 12}),
     # cpu: sized so that EmoDB runs end to end in under an hour on a 2-core machine: the 1 M-parameter 'tiny' U-Net for
     # 10 epochs, the VAE for 12, DDIM-10, half as many generated items as real ones, and one test fold (--folds for more)
     'cpu':   dict(features='emogen', models='cpu', diffusion_size='tiny', vae={'epochs': 12}, per_class=4, max_folds=1,
@@ -68,6 +68,7 @@ class RunConfig:
     diffusion:dict=field(default_factory=dict) # overrides of DiffusionConfig.for_preset(models)
     ser:dict=field(default_factory=dict) # overrides of SERConfig.for_preset(models)
     max_batches:int|None=None # cap on the batches per epoch of the VAE and diffusion models (the smoke preset: 12)
+    max_generated:int|None=None # cap on the generated items per class in the benchmark (the smoke preset: 24)
     speaker_pattern:str|None=None # folder corpora: regular expression on the path whose first group is the speaker
     long:str='crop' # recordings longer than the clip: 'crop' or 'split'
     device:str|None=None # cpu, cuda, mps (None: the best available); does not change what is computed
@@ -101,7 +102,7 @@ STAGE_INPUTS = {'prepare': ('corpus', 'data_dir', 'features', 'emotions', 'speak
                 'train-diffusion': ('models', 'diffusion_size', 'diffusion', 'seed', 'n_folds', 'max_batches'),
                 'generate': ('per_class', 'steps', 'guidance', 'strength', 'seed'),
                 'evaluate': ('models', 'diffusion_size', 'vae', 'diffusion', 'ser', 'n_folds', 'max_folds', 'seeds', 'ratio',
-                             'steps', 'max_batches',
+                             'steps', 'max_batches', 'max_generated',
                              'guidance', 'strength'),
                 'report': ()}
 STAGE_AFTER = {'prepare': [], 'explore': ['prepare'], 'train-vae': ['prepare'], 'train-diffusion': ['prepare'],
@@ -240,8 +241,11 @@ def benchmark(run:Run, only_folds:list|None=None):
     arms = {'real': None, 'real+specaugment': 'specaugment', 'real+vae': v, 'real+diffusion': d,
             'real+vae+diffusion': Refine(v, d, strength=c.strength, steps=c.steps, guidance=c.guidance),
             'real+resample': fit_resample}  # the control: as many added items, drawn from the real ones (more steps, no new information)
+    ratio = c.ratio
+    if c.max_generated:  # at most this many per class, whatever the corpus size (the largest class sets the ratio)
+        ratio = min(ratio, c.max_generated/max(1, np.bincount(y[fold.train]).max()))
     return run_benchmark(x, f.meta, f.classes, f.spec, arms, ser, n_folds=c.n_folds, max_folds=c.max_folds, only_folds=only_folds,
-                         seeds=tuple(range(c.seeds)), ratio=c.ratio, cache_dir=run.dir/'evaluation'/'runs', progress=run.progress), ser
+                         seeds=tuple(range(c.seeds)), ratio=ratio, cache_dir=run.dir/'evaluation'/'runs', progress=run.progress), ser
 
 def stage_evaluate(run:Run):
     "The speaker-independent benchmark (five arms and the resampling control) and the quality of the showcase sets"
