@@ -15,7 +15,9 @@ setup_cfg = {o: cfg[o] for o in cfg_keys}
 
 # SPDX license expressions (setuptools deprecates license classifiers)
 licenses = {'apache2': 'Apache-2.0', 'mit': 'MIT', 'gpl2': 'GPL-2.0-only', 'gpl3': 'GPL-3.0-only', 'bsd3': 'BSD-3-Clause'}
-statuses = ['1 - Planning', '2 - Pre-Alpha', '3 - Alpha', '4 - Beta', '5 - Production/Stable', '6 - Mature', '7 - Inactive']
+# settings.ini `status` is the number of the Trove classifier: 3 is '3 - Alpha'
+statuses = {1: '1 - Planning', 2: '2 - Pre-Alpha', 3: '3 - Alpha', 4: '4 - Beta', 5: '5 - Production/Stable', 6: '6 - Mature',
+            7: '7 - Inactive'}
 py_versions = '3.10 3.11 3.12 3.13'.split()
 
 requirements = shlex.split(cfg.get('requirements', ''))
@@ -35,7 +37,10 @@ setuptools.setup(
         'Topic :: Scientific/Engineering :: Artificial Intelligence',
     ] + ['Programming Language :: Python :: ' + o for o in py_versions[py_versions.index(min_python):]],
     url=cfg['git_url'],
+    project_urls={'Documentation': cfg['doc_host'] + cfg['doc_baseurl'], 'Source': cfg['git_url'],
+                  'Issues': cfg['git_url'] + '/issues'},
     packages=setuptools.find_packages(include=['emogen', 'emogen.*']),
+    py_modules=['emogen_docs'],  # the docs-build processor named in settings.ini (procs), outside the runtime package
     include_package_data=True,
     install_requires=requirements,
     extras_require={'dev': dev_requirements},

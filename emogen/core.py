@@ -4,7 +4,7 @@
 
 # %% ../nbs/00a_core.ipynb #cf5fb354
 from __future__ import annotations
-import os, sys, json, random, hashlib, tempfile, importlib, contextlib
+import os, sys, json, random, hashlib, tempfile, importlib, contextlib, argparse, difflib, inspect
 from pathlib import Path
 import time, copy, math
 import numpy as np
@@ -12,13 +12,14 @@ import torch
 import pandas as pd
 from tqdm.auto import tqdm
 from safetensors.torch import save_file, load_file, safe_open
-from fastcore.script import anno_parser
+from fastcore.docments import docments
 
 # %% auto #0
-__all__ = ['IN_TEST', 'COMMANDS', 'real_data_dir', 'get_device', 'seed_everything', 'rng_state', 'set_rng_state', 'flatten_state',
-           'unflatten_state', 'atomic_path', 'write_json', 'read_json', 'CheckpointMismatch', 'save_checkpoint',
-           'load_checkpoint', 'EarlyStopping', 'check_finite', 'EMA', 'fit', 'plot_history', 'processed_dir',
-           'models_dir', 'experiment_dir', 'UserError', 'cli_parser', 'main', 'fill_show_docs']
+__all__ = ['IN_TEST', 'COMMANDS', 'real_data_dir', 'get_device', 'UserError', 'MissingInputError', 'UserValueError',
+           'seed_everything', 'rng_state', 'set_rng_state', 'flatten_state', 'unflatten_state', 'atomic_path',
+           'write_json', 'read_json', 'CheckpointMismatch', 'save_checkpoint', 'load_checkpoint', 'EarlyStopping',
+           'check_finite', 'EMA', 'fit', 'plot_history', 'processed_dir', 'models_dir', 'experiment_dir', 'cli_parser',
+           'main']
 
 # %% ../nbs/00a_core.ipynb #2fadefc9
 IN_TEST = bool(os.environ.get('IN_TEST'))  # set by `nbdev_test`: shrink work with it, don't skip it
@@ -39,13 +40,28 @@ def get_device(
     "The device to run on: the one asked for, else CUDA, else Apple MPS, else CPU"
     if device: return torch.device(device)
     if torch.cuda.is_available(): return torch.device('cuda')
-    if getattr(torch.backends, 'mps', None) is not None and torch.backends.mps.is_available(): return torch.device('mps')
+    mps = getattr(torch.backends, 'mps', None)
+    if mps is not None and mps.is_available(): return torch.device('mps')
     return torch.device('cpu')
 
+# %% ../nbs/00a_core.ipynb #58dc7c69
+class UserError(Exception):
+    "An error caused by the user's input or environment: `emogen` prints its one line and exits with code 2"
+
+class MissingInputError(UserError, FileNotFoundError):
+    "A file or folder the user named, or that an earlier command should have written, does not exist"
+
+class UserValueError(UserError, ValueError):
+    "A value the user chose (a preset, an option) that emogen cannot use"
+
 # %% ../nbs/00a_core.ipynb #caafaed3
-def seed_everything(seed:int=0):
+def seed_everything(
+    seed:int=0, # the seed of Python, NumPy and torch
+):
     "Seed Python, NumPy and torch (all devices)"
-    random.seed(seed); np.random.seed(seed); torch.manual_seed(seed)
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
     if torch.cuda.is_available(): torch.cuda.manual_seed_all(seed)
 
 def rng_state()->dict:
@@ -57,7 +73,9 @@ def rng_state()->dict:
     if torch.cuda.is_available(): d['cuda'] = torch.stack(torch.cuda.get_rng_state_all())
     return d
 
-def set_rng_state(d:dict):
+def set_rng_state(
+    d:dict, # from `rng_state()`
+):
     "Restore the generators from `rng_state()`"
     v, st, g = d['python']; random.setstate((v, tuple(st), g))
     np.random.set_state(('MT19937', d['numpy_keys'].numpy().astype(np.uint32), int(d['numpy_pos']), *d['numpy_gauss']))
@@ -65,7 +83,11 @@ def set_rng_state(d:dict):
     if 'cuda' in d and torch.cuda.is_available(): torch.cuda.set_rng_state_all(list(d['cuda'].to(torch.uint8).cpu()))
 
 # %% ../nbs/00a_core.ipynb #76881a03
-def flatten_state(obj, prefix:str='', tensors:dict|None=None):
+def flatten_state(
+    obj, # a nest of dicts, lists, tensors, arrays and plain values
+    prefix:str='', # the key of `obj` in the flat dict
+    tensors:dict|None=None, # the flat dict to fill (default: a new one)
+):
     "Split a nest of dicts/lists/tensors into (JSON-able skeleton, flat dict of tensors)"
     tensors = {} if tensors is None else tensors
     if isinstance(obj, torch.Tensor):
@@ -78,18 +100,25 @@ def flatten_state(obj, prefix:str='', tensors:dict|None=None):
         return [flatten_state(v, f'{prefix}.{i}', tensors)[0] for i,v in enumerate(obj)], tensors
     if isinstance(obj, (np.integer, np.floating)): return obj.item(), tensors
     if obj is None or isinstance(obj, (bool, int, float, str)): return obj, tensors
-    raise TypeError(f"Cannot store a {type(obj).__name__} in a checkpoint at '{prefix}': use tensors, numbers, strings, lists or dicts")
+    raise TypeError(f"Cannot store a {type(obj).__name__} in a checkpoint at '{prefix}': "
+                    "use tensors, numbers, strings, lists or dicts")
 
-def unflatten_state(skel, tensors:dict):
+def unflatten_state(
+    skel, # the skeleton from `flatten_state`
+    tensors:dict, # its flat dict of tensors
+):
     "Inverse of `flatten_state`"
     if isinstance(skel, dict) and '__tensor__' in skel: return tensors[skel['__tensor__']]
-    if isinstance(skel, dict) and '__dict__' in skel: return {k: unflatten_state(v, tensors) for k,v in skel['__dict__']}
+    if isinstance(skel, dict) and '__dict__' in skel:
+        return {k: unflatten_state(v, tensors) for k, v in skel['__dict__']}
     if isinstance(skel, list): return [unflatten_state(v, tensors) for v in skel]
     return skel
 
 # %% ../nbs/00a_core.ipynb #b18782ef
 @contextlib.contextmanager
-def atomic_path(path:str|Path):
+def atomic_path(
+    path:str|Path, # the file to write
+):
     "Yield a temporary path beside `path`; on success rename it over `path`, on failure delete it"
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp'); os.close(fd)
@@ -101,14 +130,19 @@ def atomic_path(path:str|Path):
     finally:
         if os.path.exists(tmp): os.remove(tmp)
 
-def write_json(path, obj):
+def write_json(
+    path, # the file to write
+    obj, # JSON-able (other values are written as strings)
+):
     "Write `obj` as indented JSON, atomically"
     with atomic_path(path) as tmp: Path(tmp).write_text(json.dumps(obj, indent=2, default=str))
 
-def read_json(path): return json.loads(Path(path).read_text())
+def read_json(
+    path, # a JSON file
+): return json.loads(Path(path).read_text())
 
 # %% ../nbs/00a_core.ipynb #91ace523
-class CheckpointMismatch(ValueError):
+class CheckpointMismatch(UserError, ValueError):
     "A checkpoint was made for another feature spec or model config"
 
 def _as_dict(o): return o.to_dict() if hasattr(o, 'to_dict') else (dict(o) if o is not None else None)
@@ -139,11 +173,12 @@ def load_checkpoint(
     path:str|Path, # a file written by `save_checkpoint`
     spec=None, # if given, the checkpoint's spec must match it
     kind:str|None=None, # if given, the checkpoint must be of this kind
-    map_location:str='cpu',
+    map_location:str='cpu', # the device the tensors are loaded to
 )->tuple[dict, dict]:
     "Load (state, info) where info has 'config', 'spec' and 'kind'; refuse a checkpoint made for another spec"
     path = Path(path)
-    if not path.exists(): raise FileNotFoundError(f"No checkpoint at {path}: train the model first, or check the --out folder")
+    if not path.exists():
+        raise MissingInputError(f"No checkpoint at {path}: train the model first, or check the --out folder")
     with safe_open(str(path), framework='pt', device=map_location) as f:
         meta = f.metadata() or {}
         if meta.get('format') != 'emogen-checkpoint-1': raise CheckpointMismatch(f"{path} is not an emogen checkpoint")
@@ -160,7 +195,10 @@ def load_checkpoint(
 # %% ../nbs/00a_core.ipynb #7472e5ba
 class EarlyStopping:
     "Track a validation loss: `step(loss)` says whether it improved; `stop` turns True after `patience` epochs without"
-    def __init__(self, patience:int=15, min_delta:float=0.0):
+    def __init__(self,
+                 patience:int=15, # epochs without a better loss before `stop`
+                 min_delta:float=0.0, # how much lower a loss must be to count as better
+                ):
         self.patience, self.min_delta, self.best, self.bad = patience, min_delta, float('inf'), 0
     def step(self, loss:float)->bool:
         if loss < self.best - self.min_delta: self.best, self.bad = loss, 0; return True
@@ -171,7 +209,10 @@ class EarlyStopping:
     def load_state_dict(self, d): self.best, self.bad = d['best'], d['bad']
 
 # %% ../nbs/00a_core.ipynb #5b12e990
-def check_finite(x:torch.Tensor, what:str='input batch'):
+def check_finite(
+    x:torch.Tensor, # the tensor to check
+    what:str='input batch', # what it is, for the message
+):
     "Raise a clear error if `x` holds NaN or Inf, before it can poison the weights"
     if not torch.isfinite(x).all():
         n = (~torch.isfinite(x)).sum().item()
@@ -182,7 +223,10 @@ def check_finite(x:torch.Tensor, what:str='input batch'):
 # %% ../nbs/00a_core.ipynb #66ff6722
 class EMA:
     "Exponential moving average of a model's weights (`decay` per step); `.model` is the averaged copy"
-    def __init__(self, model:torch.nn.Module, decay:float=0.999):
+    def __init__(self,
+                 model:torch.nn.Module, # the model whose weights are averaged
+                 decay:float=0.999, # weight of the old average at each step
+                ):
         self.decay, self.model = decay, copy.deepcopy(model).eval().requires_grad_(False)
     @torch.no_grad()
     def update(self, model):
@@ -196,7 +240,7 @@ def _scalar(v): return v.detach().float().item() if torch.is_tensor(v) else floa
 def _mean_logs(logs:list[dict])->dict: return {k: float(np.mean([l[k] for l in logs])) for k in logs[0]} if logs else {}
 
 def fit(
-    model:torch.nn.Module,
+    model:torch.nn.Module, # the model to train
     train_dl, # DataLoader of training batches
     val_dl, # DataLoader of validation batches (held-out speakers), or None
     step_fn, # step_fn(model, batch) -> dict with a 'loss' tensor and any other scalars to log
@@ -205,7 +249,7 @@ def fit(
     lr:float=3e-4, # peak learning rate
     weight_decay:float=0.0, # AdamW weight decay
     clip:float|None=0.5, # gradient-norm clipping, None for none
-    schedule:str='plateau', # 'plateau' (ReduceLROnPlateau on the validation loss), 'cosine' (warm-up then cosine) or 'constant'
+    schedule:str='plateau', # 'plateau' (ReduceLROnPlateau on the validation loss), 'cosine' (warm-up) or 'constant'
     plateau:tuple=(0.5, 5, 1e-6), # ReduceLROnPlateau factor, patience, min_lr
     warmup:int=0, # warm-up steps for 'cosine'
     patience:int|None=15, # early stopping: epochs without a better validation loss
@@ -216,9 +260,9 @@ def fit(
     kind:str='model', # checkpoint kind
     device=None, # None: best available
     mixed_precision:str='auto', # 'auto' (bf16/fp16 on GPU, none on CPU), 'no', 'fp16', 'bf16'
-    seed:int=0,
+    seed:int=0, # seed of the run (weights, batches, dropout)
     resume:bool=True, # continue from `ckpt` if it exists
-    progress:bool=True,
+    progress:bool=True, # progress bar and messages
     max_batches:int|None=None, # cap batches per epoch (quick runs)
     on_epoch_end=None, # callback(epoch, row, model)
 )->pd.DataFrame:
@@ -232,7 +276,8 @@ def fit(
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
     steps_per_epoch = len(train_dl) if max_batches is None else min(len(train_dl), max_batches)
     if schedule == 'plateau':
-        sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, factor=plateau[0], patience=plateau[1], min_lr=plateau[2])
+        factor, wait, min_lr = plateau
+        sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, factor=factor, patience=wait, min_lr=min_lr)
     elif schedule == 'cosine':
         total = max(1, epochs*steps_per_epoch)
         sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1, (s+1)/max(1, warmup)) *
@@ -265,7 +310,9 @@ def fit(
             batch = _to(batch, acc.device)
             with acc.autocast(): out = step_fn(model, batch)
             loss = out['loss']
-            if not torch.isfinite(loss): raise FloatingPointError(f"non-finite training loss at epoch {epoch}, batch {i}: lower lr or check the data")
+            if not torch.isfinite(loss):
+                raise FloatingPointError(f"non-finite training loss at epoch {epoch}, batch {i}: "
+                                         "lower lr or check the data")
             opt.zero_grad(set_to_none=True); acc.backward(loss)
             if clip: acc.clip_grad_norm_(model.parameters(), clip)
             opt.step(); step += 1
@@ -277,7 +324,9 @@ def fit(
         if val_dl is not None:
             eval_model.eval(); vlogs = []
             with torch.no_grad(), acc.autocast():
-                for batch in val_dl: vlogs.append({k: _scalar(v) for k,v in (val_fn or step_fn)(eval_model, _to(batch, acc.device)).items()})
+                for batch in val_dl:
+                    out_v = (val_fn or step_fn)(eval_model, _to(batch, acc.device))
+                    vlogs.append({k: _scalar(v) for k, v in out_v.items()})
             row.update({f'val_{k}': v for k,v in _mean_logs(vlogs).items()})
         monitor = row.get('val_loss', row['train_loss'])
         if schedule == 'plateau': sched.step(monitor)
@@ -287,7 +336,9 @@ def fit(
         bar.set_postfix({k: f'{row[k]:.4g}' for k in ('train_loss', 'val_loss') if k in row})
         if improved and not ckpt: best_state = {k: v.detach().clone() for k, v in eval_model.state_dict().items()}
         if ckpt and acc.is_main_process:
-            if improved: save_checkpoint(best_path, {'model': eval_model.state_dict(), 'epoch': epoch, 'history': hist}, config, spec, kind)
+            if improved:
+                best = {'model': eval_model.state_dict(), 'epoch': epoch, 'history': hist}
+                save_checkpoint(best_path, best, config, spec, kind)
             state = {'model': raw.state_dict(), 'optimizer': opt.state_dict(), 'scheduler': sched.state_dict(),
                      'stopper': stopper.state_dict(), 'history': hist, 'epoch': epoch, 'step': step, 'rng': rng_state()}
             if ema: state['ema'] = ema.model.state_dict()
@@ -311,7 +362,8 @@ def _to(batch, device):
 def plot_history(
     hist:pd.DataFrame, # from `fit`
     keys:list|None=None, # loss names without the train_/val_ prefix; default: all
-    title:str='', logy:bool=True,
+    title:str='', # the figure's title
+    logy:bool=True, # a log axis for a loss that spans a range (a factor 3 or more)
 ):
     "Learning curves: one panel per loss term, train and validation"
     import matplotlib.pyplot as plt
@@ -320,81 +372,147 @@ def plot_history(
     for ax, k in zip(axs[0], keys):
         for split in ('train', 'val'):
             if f'{split}_{k}' in hist: ax.plot(hist.epoch, hist[f'{split}_{k}'], marker='.', label=split)
-        ax.set_title(k); ax.set_xlabel('epoch'); ax.legend()
-        if logy and (hist.filter(like=k) > 0).all().all(): ax.set_yscale('log')
+        ax.set_title(k)
+        ax.set_xlabel('epoch')
+        ax.legend()
+        vals = hist.filter(like=k)
+        if logy and (vals > 0).all().all() and vals.max().max() > 3*vals.min().min():  # a range to show
+            ax.set_yscale('log')
     if title: fig.suptitle(title)
     fig.tight_layout()
     return fig
 
 # %% ../nbs/00a_core.ipynb #dfd9ced2
-def processed_dir(out:str|Path, corpus:str, preset:str)->Path: return Path(out)/'processed'/corpus/preset
-def models_dir(out:str|Path, kind:str, corpus:str, preset:str)->Path: return Path(out)/'models'/kind/corpus/preset
-def experiment_dir(out:str|Path, run:str)->Path: return Path(out)/'experiments'/run
+def processed_dir(
+    out:str|Path, # the workspace
+    corpus:str, # the corpus name
+    preset:str, # the feature preset
+)->Path: return Path(out)/'processed'/corpus/preset
 
-# %% ../nbs/00a_core.ipynb #3919fb53
-class UserError(Exception):
-    "An error caused by the user's input or environment: `emogen` prints its one line (what is wrong, where, and the fix) and exits with code 2"
+def models_dir(
+    out:str|Path, # the workspace
+    kind:str, # the model kind: vae, diffusion, ser...
+    corpus:str, # the corpus name
+    preset:str, # the feature preset
+)->Path: return Path(out)/'models'/kind/corpus/preset
 
+def experiment_dir(
+    out:str|Path, # the workspace
+    run:str, # the experiment's name
+)->Path: return Path(out)/'experiments'/run
+
+# %% ../nbs/00a_core.ipynb #7f65b764
 COMMANDS = {
-    'prepare':         ('emogen.preprocessing', 'prepare_cli',         'read a corpus and write its feature cache'),
-    'synth':           ('emogen.preprocessing', 'synth_cli',           'write the built-in synthetic emotional-speech corpus as WAV files'),
-    'explore':         ('emogen.exploration',   'explore_cli',         'figures and dataset.html for a prepared corpus'),
-    'train-vae':       ('emogen.vae',           'train_vae_cli',       'train the emotion-conditional VAE'),
-    'train-diffusion': ('emogen.diffusion',     'train_diffusion_cli', 'train the emotion-conditional diffusion model'),
-    'generate':        ('emogen.diffusion',     'generate_cli',        'generate spectrograms and audio with a trained VAE or diffusion model'),
-    'evaluate':        ('emogen.evaluation',    'evaluate_cli',        'the speaker-independent augmentation benchmark'),
-    'run':             ('emogen.pipeline',      'run_cli',             'the whole pipeline, end to end, with a report'),
-    'train-enhancer':  ('emogen.enhancement',   'train_enhancer_cli',  'train the SEGAN enhancer (and the clean-speech prior of the refiner) on noisy/clean pairs'),
-    'enhance':         ('emogen.enhancement',   'enhance_cli',         'enhance a folder of noisy recordings (SEGAN, optionally refined by diffusion)'),
+    'prepare':         ('emogen.preprocessing', 'prepare_cli', 'read a corpus and write its feature cache'),
+    'synth':           ('emogen.preprocessing', 'synth_cli',
+                        'write the built-in synthetic emotional-speech corpus as WAV files'),
+    'explore':         ('emogen.exploration', 'explore_cli', 'figures and dataset.html for a prepared corpus'),
+    'train-vae':       ('emogen.vae', 'train_vae_cli', 'train the emotion-conditional VAE'),
+    'train-diffusion': ('emogen.diffusion', 'train_diffusion_cli', 'train the emotion-conditional diffusion model'),
+    'generate':        ('emogen.diffusion', 'generate_cli',
+                        'generate spectrograms and audio with a trained VAE or diffusion model'),
+    'evaluate':        ('emogen.evaluation', 'evaluate_cli', 'the speaker-independent augmentation benchmark'),
+    'run':             ('emogen.pipeline', 'run_cli', 'the whole pipeline, end to end, with a report'),
+    'train-enhancer':  ('emogen.enhancement', 'train_enhancer_cli',
+                        'train the SEGAN enhancer (and the clean-speech prior of the refiner) on noisy/clean pairs'),
+    'enhance':         ('emogen.enhancement', 'enhance_cli',
+                        'enhance a folder of noisy recordings (SEGAN, optionally refined by diffusion)'),
 }
 
-def _usage():
-    lines = ['usage: emogen COMMAND [options]   (emogen COMMAND --help for its options)', '', 'commands:']
-    lines += [f'  {k:<16} {v[2]}' for k,v in COMMANDS.items()]
+def _version()->str:
+    from emogen import __version__
+    return __version__
+
+def _usage()->str:
+    lines = ['usage: emogen COMMAND [options]   (emogen COMMAND --help for its options)',
+             '       emogen --version', '', 'commands:']
+    lines += [f'  {k:<16} {v[2]}' for k, v in COMMANDS.items()]
+    lines += ['', 'Every command takes --debug (show the traceback of an error instead of its one-line message).']
     return '\n'.join(lines)
 
-def cli_parser(func, prog:str):
-    "fastcore's `anno_parser` for `func`, with `--data-dir` accepted beside `--data_dir`"
-    p = anno_parser(func, prog=prog)
-    for a in p._actions:
-        for o in list(a.option_strings):
-            if o.startswith('--') and '_' in o:
-                alt = o.replace('_', '-'); a.option_strings.insert(0, alt); p._option_string_actions[alt] = a
+# %% ../nbs/00a_core.ipynb #6c19a346
+_TYPES = {'str': str, 'int': int, 'float': float}
+
+def _option_type(anno)->type|None:
+    "The argparse type of an annotation such as 'int', 'int|None', 'str' (None: a flag or unknown)"
+    names = [a.strip() for a in str(anno).split('|') if a.strip() != 'None']
+    return _TYPES.get(names[0]) if len(names) == 1 else None
+
+def _help(doc:str, default)->str:
+    "The docment with its default, as argparse help (`%` escaped)"
+    doc = (doc or '').strip()
+    if 'default' not in doc.lower():
+        shown = 'none' if default is None else ('off' if default is False else default)
+        doc = f'{doc} (default: {shown})' if doc else f'default: {shown}'
+    return doc.replace('%', '%%')
+
+def cli_parser(
+    func, # a function whose parameters have defaults and docments: one option each
+    prog:str, # the command's name, for usage lines
+)->argparse.ArgumentParser:
+    "An argparse parser for `func`: options with dashes (`--data-dir`; `--data_dir` too), docment and default as help"
+    func = getattr(func, '__wrapped__', func)
+    doc = (func.__doc__ or '').strip()
+    p = argparse.ArgumentParser(prog=prog, description=doc)
+    for name, d in docments(func, full=True, returns=False).items():
+        default = None if d['default'] is inspect.Parameter.empty else d['default']
+        if str(d['anno']).startswith('bool') or isinstance(default, bool):
+            kw = dict(action=argparse.BooleanOptionalAction if default else 'store_true')
+        else: kw = dict(type=_option_type(d['anno']) or str, metavar=name.upper())
+        doc = _help(d['docment'], default)
+        p.add_argument(f"--{name.replace('_', '-')}", dest=name, default=default, help=doc, **kw)
+        if '_' in name: p.add_argument(f'--{name}', dest=name, default=argparse.SUPPRESS, help=argparse.SUPPRESS, **kw)
     return p
 
-def main(argv:list|None=None):
-    "Entry point of the `emogen` command"
-    argv = list(sys.argv[1:] if argv is None else argv)
-    if not argv or argv[0] in ('-h', '--help'): print(_usage()); return 0
-    cmd, rest = argv[0], argv[1:]
-    debug = '--debug' in rest # show the traceback of a user error
-    rest = [a for a in rest if a != '--debug']
-    if cmd not in COMMANDS: print(f"emogen: unknown command '{cmd}'\n\n{_usage()}", file=sys.stderr); return 2
-    mod, fn, _ = COMMANDS[cmd]
-    try: func = getattr(importlib.import_module(mod), fn)
-    except (ImportError, AttributeError): print(f"emogen {cmd}: not available in this version", file=sys.stderr); return 2
-    func = getattr(func, '__wrapped__', func)
-    args = vars(cli_parser(func, prog=f'emogen {cmd}').parse_args(rest))
-    args.pop('pdb', None); args.pop('xtra', None)
-    try: res = func(**args)
-    except UserError as e:
-        if debug: raise
-        print(f"emogen {cmd}: {e}", file=sys.stderr)
-        return 2
-    return 0 if res is None or not isinstance(res, int) else res
+# %% ../nbs/00a_core.ipynb #f5d20493
+def _one_line(e:BaseException)->str: return ' '.join(str(e).split()) or type(e).__name__
 
-# %% ../nbs/00a_core.ipynb #8eed5748
-class fill_show_docs:
-    "nbdev processor: render the `show_doc` cells that nbdev adds, from the installed package, without running the notebook"
-    def __init__(self, nb):
-        exp = [c.directives_['default_exp'][0] for c in nb.cells if 'default_exp' in (getattr(c, 'directives_', None) or {})]
-        self.module = f"emogen.{exp[0]}" if exp else None
-    def __call__(self, cell):
-        if not getattr(cell, 'has_sd', False) or cell.get('outputs') or not self.module: return
-        import re, importlib
-        from nbdev.showdoc import show_doc
-        m = re.search(r'show_doc\((.+)\)\s*$', cell.source)
-        if not m: return
-        doc = show_doc(eval(m.group(1), vars(importlib.import_module(self.module))))
-        cell.outputs = [{'data': {'text/markdown': doc._repr_markdown_(), 'text/plain': repr(doc)}, 'execution_count': 0,
-                         'metadata': {}, 'output_type': 'execute_result'}]
+def _import_command(cmd:str):
+    "The function of `cmd`; a UserError if its module is not in this version or needs a package that is not installed"
+    mod, fn, _ = COMMANDS[cmd]
+    try: module = importlib.import_module(mod)
+    except ModuleNotFoundError as e:
+        if e.name == mod: raise UserError(f"'{cmd}' is not available in this version of emogen ({_version()})") from e
+        pkg = (e.name or '?').split('.')[0]
+        raise UserError(f"needs the Python package '{pkg}', which is not installed: pip install {pkg}") from e
+    func = getattr(module, fn, None)
+    if func is None: raise UserError(f"'{cmd}' is not available in this version of emogen ({_version()})")
+    return getattr(func, '__wrapped__', func)
+
+def main(
+    argv:list|None=None, # the arguments after `emogen` (default: `sys.argv[1:]`)
+)->int:
+    "Entry point of the `emogen` command; returns the exit code (2 for an error the user can fix)"
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = '--debug' in argv  # show the traceback instead of the one-line message
+    argv = [a for a in argv if a != '--debug']
+    if argv[:1] in (['--version'], ['-V']):
+        print(f'emogen {_version()}')
+        return 0
+    if not argv or argv[0] in ('-h', '--help', 'help'):
+        print(_usage())
+        return 0
+    cmd, rest = argv[0], argv[1:]
+    if cmd not in COMMANDS:
+        near = difflib.get_close_matches(cmd, COMMANDS, 1)
+        hint = f"did you mean '{near[0]}'? " if near else ''
+        print(f"emogen: unknown command '{cmd}'; {hint}run `emogen --help` for the list", file=sys.stderr)
+        return 2
+    try:
+        func = _import_command(cmd)
+        try: args = vars(cli_parser(func, prog=f'emogen {cmd}').parse_args(rest))
+        except SystemExit as e: return e.code if isinstance(e.code, int) else 2  # --help, or argparse's own message
+        res = func(**args)
+    except KeyboardInterrupt:
+        print(f"emogen {cmd}: interrupted; run the same command again to resume", file=sys.stderr)
+        return 130
+    except (UserError, OSError, MemoryError, ModuleNotFoundError) as e:
+        if debug: raise
+        msg = _one_line(e)
+        if isinstance(e, ModuleNotFoundError) and not isinstance(e, UserError):
+            msg = f"needs the Python package '{(e.name or '?').split('.')[0]}', which is not installed: pip install it"
+        elif isinstance(e, MemoryError): msg = "out of memory: choose a smaller --preset or --size, or a smaller corpus"
+        elif not isinstance(e, UserError): msg += ' (check the path, its permissions and the free disk space)'
+        print(f"emogen {cmd}: {msg}", file=sys.stderr)
+        return 2
+    return res if isinstance(res, int) and not isinstance(res, bool) else 0

@@ -19,7 +19,7 @@ from sklearn.neighbors import NearestNeighbors
 from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 from .core import IN_TEST, real_data_dir, atomic_path, write_json, read_json, processed_dir, experiment_dir
-from .preprocessing import Features, FeatureSpec, load_features, features_to_audio, audio_to_features, denormalise
+from .preprocessing import default_features, Features, FeatureSpec, load_features, features_to_audio, audio_to_features, denormalise
 
 # %% auto #0
 __all__ = ['ACOUSTIC_MEASURES', 'PLOT_MEASURES', 'ACOUSTICS_VERSION', 'estimate_f0', 'acoustic_profile', 'acoustic_profiles',
@@ -520,7 +520,7 @@ def fig_png(fig:plt.Figure, dpi:int=90)->bytes:
 
 def _part_html(p, dpi):
     if isinstance(p, plt.Figure): return f'<img alt="figure" src="data:image/png;base64,{base64.b64encode(fig_png(p, dpi)).decode()}">'
-    if isinstance(p, pd.DataFrame): return p.to_html(classes='t', border=0, float_format=lambda v: f'{v:.3g}', na_rep='-')
+    if isinstance(p, pd.DataFrame): return p.to_html(classes='t', border=0, float_format=lambda v: f'{v + 0.0:.3g}', na_rep='-')
     if isinstance(p, (list, tuple)): return '<ul>' + ''.join(f'<li>{html.escape(str(s))}</li>' for s in p) + '</ul>' if p else '<p>None.</p>'
     if isinstance(p, str) and p.lstrip().startswith('<'): return p  # trusted HTML fragment (players)
     return f'<p>{html.escape(str(p))}</p>'
@@ -667,17 +667,20 @@ def explore_corpus(
 @call_parse
 def explore_cli(
     corpus:str='synthetic', # the prepared corpus (see `emogen prepare`)
-    preset:str='emogen', # its feature preset
-    out:str='.', # workspace: reads OUT/processed/CORPUS/PRESET, writes OUT/experiments/explore-CORPUS-PRESET
+    features:str=None, # its feature preset (default: digits for digit corpora, else emogen)
+    out:str='.', # workspace: reads OUT/processed/CORPUS/FEATURES, writes OUT/experiments/explore-CORPUS-FEATURES
     min_count:int=20, # emotions with fewer utterances are flagged
     n_iter:int=32, # Griffin-Lim iterations of the example round trip
+    quiet:bool=False, # no progress bars
 ):
     "Figures (PNG), tables (CSV) and a self-contained dataset.html for a prepared corpus"
     import matplotlib
-    try: from IPython import get_ipython; shell = get_ipython()
+    try:
+        from IPython import get_ipython
+        shell = get_ipython()
     except ImportError: shell = None
     if shell is None: matplotlib.use('Agg')  # a terminal: draw off-screen
-    try: dest = explore_corpus(out, corpus, preset, min_count, n_iter)
-    except FileNotFoundError as e: print(f"emogen explore: {e}"); return 2
+    features = default_features(corpus, features)
+    dest = explore_corpus(out, corpus, features, min_count, n_iter, progress=not quiet)
     print(f"emogen explore: wrote {len(list(dest.glob('*.png')))} figures and {dest/'dataset.html'}")
     return 0

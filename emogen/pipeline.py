@@ -4,25 +4,39 @@
 
 # %% ../nbs/05_pipeline.ipynb #a52fb4bf
 from __future__ import annotations
-import os, sys, json, time, html, hashlib, logging, platform, datetime, dataclasses, base64, contextlib
+import os, re, sys, json, time, html, hashlib, logging, platform, datetime, dataclasses, base64, contextlib, io
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
+import librosa
+import sklearn
+import soundfile as sf
+import matplotlib.pyplot as plt
+import emogen
 from tqdm.auto import tqdm
 from fastcore.script import call_parse
-from .core import (write_json, read_json, atomic_path, models_dir, experiment_dir, get_device, IN_TEST)
-from .preprocessing import prepare_corpus, load_features, speaker_folds, feature_spec, features_to_audio
+from .core import (write_json, read_json, atomic_path, models_dir, experiment_dir, get_device, IN_TEST, UserValueError,
+                         plot_history)
+from .preprocessing import (prepare_corpus, load_features, speaker_folds, feature_spec, features_to_audio, read_corpus,
+                                  CORPORA, DIGIT_CORPORA, LONG_MODES, CorpusError)
+from .evaluation import (run_benchmark, vae_factory, diffusion_factory, SERConfig, Refine, fit_resample, write_report,
+                               generation_quality)
+from .vae import fit_vae, VAEConfig, load_vae, write_generated_set, plot_sample_grid
+from .diffusion import fit_diffusion, DiffusionConfig, load_diffusion
+from .exploration import explore_corpus, dataset_html, audio_html
 
 # %% auto #0
 __all__ = ['RUN_PRESETS', 'STAGES', 'STAGE_INPUTS', 'STAGE_AFTER', 'STAGE_FUNCS', 'RunConfig', 'stage_keys', 'Run',
            'stage_prepare', 'stage_explore', 'stage_train_vae', 'stage_train_diffusion', 'stage_generate', 'benchmark',
-           'stage_evaluate', 'build_report', 'stage_report', 'run_pipeline', 'run_cli']
+           'stage_evaluate', 'build_report', 'stage_report', 'check_corpus', 'run_pipeline', 'run_cli']
 
 # %% ../nbs/05_pipeline.ipynb #cbe38812
 RUN_PRESETS = {
-    'smoke': dict(features='smoke', models='smoke', per_class=4, max_folds=2, seeds=1, steps=20),
+    # smoke: tiny models, and at most 12 batches per epoch for every model, so that it takes minutes whatever the corpus
+    'smoke': dict(features='smoke', models='smoke', per_class=4, max_folds=2, seeds=1, steps=20, max_batches=12,
+                  max_generated=24, ser={'max_batches': 12}),
     # cpu: sized so that EmoDB runs end to end in under an hour on a 2-core machine: the 1 M-parameter 'tiny' U-Net for
     # 10 epochs, the VAE for 12, DDIM-10, half as many generated items as real ones, and one test fold (--folds for more)
     'cpu':   dict(features='emogen', models='cpu', diffusion_size='tiny', vae={'epochs': 12}, per_class=4, max_folds=1,
@@ -41,7 +55,7 @@ class RunConfig:
     models:str='smoke' # size preset of the VAE, diffusion and SER configs
     diffusion_size:str|None=None # size preset of the diffusion model, if not `models` (e.g. 'tiny')
     emotions:str='paper' # 'paper' (six emotions) or 'all'
-    seed:int=0
+    seed:int=0 # seed of every model and sampler
     per_class:int=4 # generated items per class in the showcase sets
     steps:int=50 # DDIM sampling steps
     guidance:float=2.0 # classifier-free guidance scale
@@ -53,13 +67,25 @@ class RunConfig:
     vae:dict=field(default_factory=dict) # overrides of VAEConfig.for_preset(models)
     diffusion:dict=field(default_factory=dict) # overrides of DiffusionConfig.for_preset(models)
     ser:dict=field(default_factory=dict) # overrides of SERConfig.for_preset(models)
+    max_batches:int|None=None # cap on the batches per epoch of the VAE and diffusion models (the smoke preset: 12)
+    max_generated:int|None=None # cap on the generated items per class in the benchmark (the smoke preset: 24)
+    speaker_pattern:str|None=None # folder corpora: regular expression on the path whose first group is the speaker
+    long:str='crop' # recordings longer than the clip: 'crop' or 'split'
+    device:str|None=None # cpu, cuda, mps (None: the best available); does not change what is computed
 
     @classmethod
-    def for_preset(cls, preset:str='smoke', corpus:str='synthetic', **overrides):
+    def for_preset(cls,
+                   preset:str='smoke', # smoke, cpu, gpu, paper
+                   corpus:str='synthetic', # the corpus (digit corpora get the digits features, RAVDESS 6 folds)
+                   **overrides, # fields to set (None values are ignored)
+                  ):
         "The configuration of a preset, with `overrides`"
-        if preset not in RUN_PRESETS: raise ValueError(f"Unknown preset {preset!r}: choose one of {', '.join(RUN_PRESETS)}")
+        if preset not in RUN_PRESETS:
+            raise UserValueError(f"Unknown run preset {preset!r}: choose --preset from {', '.join(RUN_PRESETS)}")
         d = dict(RUN_PRESETS[preset], preset=preset, corpus=corpus)
-        if corpus in ('digits', 'fsdd', 'audiomnist'): d['features'] = 'digits'; d.pop('diffusion_size', None)  # the digits system
+        if corpus in DIGIT_CORPORA:  # the digits system
+            d['features'] = 'digits'
+            d.pop('diffusion_size', None)
         if corpus == 'ravdess': d['n_folds'] = 6
         return cls(**{**d, **{k: v for k, v in overrides.items() if v is not None}})
     def to_dict(self)->dict: return asdict(self)
@@ -70,12 +96,13 @@ class RunConfig:
 
 # %% ../nbs/05_pipeline.ipynb #3168c156
 STAGES = ['prepare', 'explore', 'train-vae', 'train-diffusion', 'generate', 'evaluate', 'report']
-STAGE_INPUTS = {'prepare': ('corpus', 'data_dir', 'features', 'emotions'),
+STAGE_INPUTS = {'prepare': ('corpus', 'data_dir', 'features', 'emotions', 'speaker_pattern', 'long'),
                 'explore': (),
-                'train-vae': ('models', 'vae', 'seed', 'n_folds'),
-                'train-diffusion': ('models', 'diffusion_size', 'diffusion', 'seed', 'n_folds'),
+                'train-vae': ('models', 'vae', 'seed', 'n_folds', 'max_batches'),
+                'train-diffusion': ('models', 'diffusion_size', 'diffusion', 'seed', 'n_folds', 'max_batches'),
                 'generate': ('per_class', 'steps', 'guidance', 'strength', 'seed'),
-                'evaluate': ('models', 'diffusion_size', 'vae', 'diffusion', 'ser', 'n_folds', 'max_folds', 'seeds', 'ratio', 'steps',
+                'evaluate': ('models', 'diffusion_size', 'vae', 'diffusion', 'ser', 'n_folds', 'max_folds', 'seeds', 'ratio',
+                             'steps', 'max_batches', 'max_generated',
                              'guidance', 'strength'),
                 'report': ()}
 STAGE_AFTER = {'prepare': [], 'explore': ['prepare'], 'train-vae': ['prepare'], 'train-diffusion': ['prepare'],
@@ -121,17 +148,17 @@ def _diffusion_preset(cfg:RunConfig)->str:
 def _train_generator(run:Run, kind:str):
     "Train the showcase VAE or diffusion model on the first fold's training speakers"
     f, cfg = run.features, run.cfg; fold = run.showcase_fold(f.meta)
-    x, y = np.asarray(f.x), f.meta.label.values
+    x, y = np.array(f.x), f.meta.label.values
     if kind == 'vae':
-        from emogen.vae import fit_vae, VAEConfig
         mc = dataclasses.replace(VAEConfig.for_preset(cfg.models), **cfg.vae)
         model, hist = fit_vae(x[fold.train], y[fold.train], x[fold.val], y[fold.val], f.spec, len(f.classes), mc,
-                              seed=cfg.seed, ckpt=run.ckpt('vae'), progress=run.progress, classes=f.classes)
+                              seed=cfg.seed, ckpt=run.ckpt('vae'), progress=run.progress, classes=f.classes,
+                              device=cfg.device, max_batches=cfg.max_batches)
     else:
-        from emogen.diffusion import fit_diffusion, DiffusionConfig
         mc = dataclasses.replace(DiffusionConfig.for_preset(_diffusion_preset(cfg)), **cfg.diffusion)
         model, hist = fit_diffusion(x[fold.train], y[fold.train], x[fold.val], y[fold.val], f.spec, len(f.classes), mc,
-                                    seed=cfg.seed, ckpt=run.ckpt('diffusion'), progress=run.progress, classes=f.classes)
+                                    seed=cfg.seed, ckpt=run.ckpt('diffusion'), progress=run.progress, classes=f.classes,
+                                    device=cfg.device, max_batches=cfg.max_batches)
     hist.to_csv(run.dir/f'history_{kind}.csv', index=False)
     return {'checkpoint': str(run.best(kind)), 'epochs': len(hist), 'train_speakers': sorted(set(f.meta.speaker.astype(str).values[fold.train])),
             'test_speakers': fold.test_speakers, 'best_val_loss': float(hist.val_loss.min()) if 'val_loss' in hist else None,
@@ -139,11 +166,11 @@ def _train_generator(run:Run, kind:str):
 
 def stage_prepare(run:Run):
     c = run.cfg
-    folder = prepare_corpus(c.corpus, c.data_dir, c.features, run.out, c.emotions, progress=run.progress)
+    folder = prepare_corpus(c.corpus, c.data_dir, c.features, run.out, c.emotions, progress=run.progress,
+                            speaker_pattern=c.speaker_pattern, long=c.long)
     return {'folder': str(folder), 'items': read_json(folder/'spec.json')['n_items']}
 
 def stage_explore(run:Run):
-    from emogen.exploration import explore_corpus
     return {'folder': str(explore_corpus(run.out, run.cfg.corpus, run.cfg.features, progress=run.progress))}
 
 def stage_train_vae(run:Run): return _train_generator(run, 'vae')
@@ -152,8 +179,6 @@ def stage_train_diffusion(run:Run): return _train_generator(run, 'diffusion')
 # %% ../nbs/05_pipeline.ipynb #b323dc49
 def stage_generate(run:Run):
     "Sample `per_class` items per class from the VAE and the diffusion model, refine the VAE's, write the sets"
-    from emogen.vae import load_vae, write_generated_set
-    from emogen.diffusion import load_diffusion
     f, c = run.features, run.cfg
     vae, diff = load_vae(run.best('vae'), spec=f.spec), load_diffusion(run.best('diffusion'), spec=f.spec)
     labels = torch.arange(len(f.classes)).repeat_interleave(c.per_class)
@@ -179,40 +204,55 @@ def _digest(*arrays)->str:
 def _fold_digest(x_train, y_train, x_val, y_val)->str:
     return _digest(np.asarray(x_train, np.float32), np.asarray(y_train, np.int64), np.asarray(x_val, np.float32), np.asarray(y_val, np.int64))
 
+def _fit_fold_generator(run:Run, kind:str, x_train, y_train, x_val, y_val, spec, n_classes, seed, digest:str):
+    "Train a generator of a fold that is not the showcase's, like the showcase's: same config, batch cap, checkpoint"
+    c = run.cfg
+    ckpt = run.ckpt(kind).with_name(f"{kind}-{run.keys['evaluate']}-fold-{digest[:10]}-seed{seed}.safetensors")
+    common = dict(seed=seed, ckpt=ckpt, progress=False, device=c.device, max_batches=c.max_batches)
+    if kind == 'vae':
+        mc = dataclasses.replace(VAEConfig.for_preset(c.models), **c.vae)
+        model, _ = fit_vae(x_train, y_train, x_val, y_val, spec, n_classes, mc, **common)
+    else:
+        mc = dataclasses.replace(DiffusionConfig.for_preset(_diffusion_preset(c)), **c.diffusion)
+        model, _ = fit_diffusion(x_train, y_train, x_val, y_val, spec, n_classes, mc, **common)
+    run.log.info(f'evaluate: {kind} of another fold trained (checkpoint {ckpt.name}, resumed if interrupted)')
+    return model
+
 def _showcase_or_fit(run:Run, kind:str, factory, showcase:str):
-    "`factory`, except on the data (digest `showcase`) and seed of the showcase fold, where it loads the generator the train stage made"
+    "A benchmark fold's generator: on the showcase fold and seed the train stage's, else one trained with a checkpoint"
     def fit(x_train, y_train, x_val, y_val, spec, n_classes, seed):
-        if seed == run.cfg.seed and run.best(kind).exists() and _fold_digest(x_train, y_train, x_val, y_val) == showcase:
-            run.log.info(f'evaluate: the fold of the showcase {kind}: loading {run.best(kind)} instead of training it again')
-            from emogen.vae import load_vae
-            from emogen.diffusion import load_diffusion
+        digest = _fold_digest(x_train, y_train, x_val, y_val)
+        if seed == run.cfg.seed and run.best(kind).exists() and digest == showcase:
+            run.log.info(f'evaluate: the fold of the showcase {kind}: loading {run.best(kind)} '
+                         'instead of training it again')
             return (load_vae if kind == 'vae' else load_diffusion)(run.best(kind), spec=spec)
-        return factory(x_train, y_train, x_val, y_val, spec, n_classes, seed)
+        return _fit_fold_generator(run, kind, x_train, y_train, x_val, y_val, spec, n_classes, seed, digest)
     fit.__dict__.update(factory.__dict__)  # key (the cache fingerprint), steps, guidance
     return fit
 
 def benchmark(run:Run, only_folds:list|None=None):
     "The speaker-independent benchmark of the run's config: the five arms and the resampling control; `only_folds` splits the work between processes"
-    from emogen.evaluation import run_benchmark, vae_factory, diffusion_factory, SERConfig, Refine, fit_resample
     f, c = run.features, run.cfg
     ser = dataclasses.replace(SERConfig.for_preset(c.models), **c.ser)
-    x, y, fold = np.asarray(f.x), f.meta.label.values, run.showcase_fold(f.meta)
+    x, y, fold = np.array(f.x), f.meta.label.values, run.showcase_fold(f.meta)  # a writable copy for torch
     showcase = _fold_digest(x[fold.train], y[fold.train], x[fold.val], y[fold.val])
     v = _showcase_or_fit(run, 'vae', vae_factory(c.models, **c.vae), showcase)
     d = _showcase_or_fit(run, 'diffusion', diffusion_factory(_diffusion_preset(c), steps=c.steps, guidance=c.guidance, **c.diffusion), showcase)
     arms = {'real': None, 'real+specaugment': 'specaugment', 'real+vae': v, 'real+diffusion': d,
             'real+vae+diffusion': Refine(v, d, strength=c.strength, steps=c.steps, guidance=c.guidance),
             'real+resample': fit_resample}  # the control: as many added items, drawn from the real ones (more steps, no new information)
+    ratio = c.ratio
+    if c.max_generated:  # at most this many per class, whatever the corpus size (the largest class sets the ratio)
+        ratio = min(ratio, c.max_generated/max(1, np.bincount(y[fold.train]).max()))
     return run_benchmark(x, f.meta, f.classes, f.spec, arms, ser, n_folds=c.n_folds, max_folds=c.max_folds, only_folds=only_folds,
-                         seeds=tuple(range(c.seeds)), ratio=c.ratio, cache_dir=run.dir/'evaluation'/'runs', progress=run.progress), ser
+                         seeds=tuple(range(c.seeds)), ratio=ratio, cache_dir=run.dir/'evaluation'/'runs', progress=run.progress), ser
 
 def stage_evaluate(run:Run):
     "The speaker-independent benchmark (five arms and the resampling control) and the quality of the showcase sets"
-    from emogen.evaluation import write_report, generation_quality
     f, c = run.features, run.cfg
     bench, ser = benchmark(run)
     write_report(bench, run.dir/'evaluation', c.corpus)
-    fold = run.showcase_fold(f.meta); x, y = np.asarray(f.x), f.meta.label.values
+    fold = run.showcase_fold(f.meta); x, y = np.array(f.x), f.meta.label.values
     sets = {name: (np.load(run.dir/'generated'/name/'features.npy'), pd.read_csv(run.dir/'generated'/name/'manifest.csv').label.values)
             for name in ('vae', 'diffusion', 'refined') if (run.dir/'generated'/name/'features.npy').exists()}
     q = generation_quality(x[fold.train], y[fold.train], x[fold.val], y[fold.val], x[fold.test], y[fold.test], sets,
@@ -222,60 +262,140 @@ def stage_evaluate(run:Run):
 
 # %% ../nbs/05_pipeline.ipynb #1bc4127b
 def _png_html(path:Path, alt:str='figure')->str:
-    return f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{base64.b64encode(Path(path).read_bytes()).decode()}">'
+    data = base64.b64encode(Path(path).read_bytes()).decode()
+    return f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{data}">'
 
 def _csv(path, **kw): return pd.read_csv(path, **kw) if Path(path).exists() else None
 
+_NEG_ZERO = re.compile(r'(?<![\d.])-(0(?:\.0+)?)(?![\d.]*[1-9])')
+
+def _signed(v:float, nd:int=1)->str:
+    "`v` with its sign, never '-0.0'"
+    s = f'{v:+.{nd}f}'
+    return s if float(s) != 0 else f'{0:.{nd}f}'
+
+def _clean(t:pd.DataFrame|None)->pd.DataFrame|None:
+    "A table for the report: no '-0', and an interval's unit said in words"
+    if t is None: return None
+    def cell(v):
+        if isinstance(v, float): return v + 0.0  # -0.0 -> 0.0
+        if isinstance(v, str):
+            v = _NEG_ZERO.sub(r'\1', v)
+            return re.sub(r'\] items\b', '] (interval over pooled test items)', v)
+        return v
+    return t.map(cell)
+
 def _versions()->pd.DataFrame:
-    import librosa, numpy, sklearn, emogen
-    v = {'emogen': emogen.__version__, 'python': platform.python_version(), 'torch': torch.__version__, 'numpy': numpy.__version__,
-         'librosa': librosa.__version__, 'scikit-learn': sklearn.__version__, 'machine': f'{platform.machine()}, {os.cpu_count()} CPU cores',
+    v = {'emogen': emogen.__version__, 'python': platform.python_version(), 'torch': torch.__version__,
+         'numpy': np.__version__, 'librosa': librosa.__version__, 'scikit-learn': sklearn.__version__,
+         'machine': f'{platform.machine()}, {os.cpu_count()} CPU cores',
          'gpu': torch.cuda.get_device_name(0) if torch.cuda.is_available() else 'none', 'platform': platform.platform()}
     return pd.DataFrame({'value': v})
 
-def _samples_section(run:Run, name:str, classes:list):
-    import matplotlib.pyplot as plt
-    from emogen.vae import plot_sample_grid
-    import soundfile as sf
-    from emogen.exploration import audio_html
+def _real_players(run:Run, classes:list)->str:
+    "One real utterance per emotion from the showcase fold's training speakers, as recorded and through the inversion"
+    f = run.features
+    if f.audio is None: return ''
+    train = run.showcase_fold(f.meta).train
+    out = '<p>Real speech of the training speakers, as recorded and through the same inversion (features to audio):</p>'
+    for lab, cls in enumerate(classes):
+        idx = [i for i in train if f.meta.label[i] == lab][:1]
+        if not idx: continue
+        i = idx[0]
+        out += audio_html(np.asarray(f.audio[i]), f.spec.sr, f'real {cls}')
+        out += audio_html(features_to_audio(np.asarray(f.x[i]), f.spec), f.spec.sr, f'real {cls}, inverted')
+    return out
+
+def _samples_section(run:Run, name:str, classes:list, real:str=''):
     d = run.dir/'generated'/name
     if not (d/'features.npy').exists(): return [f'No {name} set was generated.']
     x, man = np.load(d/'features.npy'), pd.read_csv(d/'manifest.csv')
-    fig = plot_sample_grid(x, man.label.values, classes, per_class=min(4, run.cfg.per_class), title=f'{name}: generated log-mel per emotion')
-    players = ''
+    fig = plot_sample_grid(x, man.label.values, classes, per_class=min(4, run.cfg.per_class),
+                           title=f'{name}: generated log-mel per emotion')
+    players = '<p>Generated:</p>'
     for lab, grp in man[man.file.notna() & (man.file != '')].groupby('label', sort=True):
-        w, sr = sf.read(d/grp.file.iloc[0]); players += audio_html(w, sr, classes[lab])
-    return [fig, players]
+        w, sr = sf.read(d/grp.file.iloc[0])
+        players += audio_html(w, sr, classes[lab])
+    return [fig, players, real]
 
-def build_report(run:Run)->Path:
+def _finding(run:Run, ev:Path)->str:
+    "The report's opening: what the run found, in plain sentences, and what it cannot show"
+    c = run.cfg
+    d = _csv(ev/'differences_UA.csv')
+    if d is None or not len(d):
+        return 'The augmentation benchmark did not run, so this report shows no result about augmentation.'
+    folds = int(d.folds.max())
+    n = f"{folds} speaker-independent test fold{'s' if folds != 1 else ''}"
+    d = d.set_index('arm')
+    best = d['dUA (pts)'].idxmax()
+    sig_col = [k for k in d.columns if k.startswith('significant')]
+    sig = d[d[sig_col[0]].astype(str) == 'True'] if sig_col else d.iloc[:0]
+    parts = [f"Over {n}, the largest change of unweighted accuracy (UA) against real data alone was {best}, "
+             f"{_signed(d.loc[best, 'dUA (pts)'])} points"]
+    if 'real+resample' in d.index and best != 'real+resample':
+        parts.append(f"; the resampling control, which adds items but no new information, changed it by "
+                     f"{_signed(d.loc['real+resample', 'dUA (pts)'])}")
+    parts.append('. ')
+    if folds < 3:
+        parts.append(f"With {n} there is no test across speakers: this run cannot show whether any arm helps on new "
+                     "speakers (an interval over the test items of so few speakers does not generalise).")
+    elif len(sig):
+        parts.append(f"Significant after Holm correction over folds: {', '.join(sig.index)}. The run says nothing about "
+                     "other corpora.")
+    else:
+        parts.append(f"No difference is significant after Holm correction over the folds: this run cannot show a small "
+                     "gain, nor rule one out, and says nothing about other corpora.")
+    if c.preset == 'smoke' or c.models == 'smoke':
+        parts.append(" The smoke preset trains tiny models for a few minutes: its numbers check that the pipeline "
+                     "works, not what emogen's generators can do.")
+    return ''.join(parts)
+
+def _config_table(d:dict)->pd.DataFrame:
+    "A configuration without its empty entries (None, {}, '')"
+    keep = {k: (json.dumps(v) if isinstance(v, (dict, list)) else v)
+            for k, v in d.items() if v not in (None, {}, [], '')}
+    return pd.DataFrame({'value': [str(v) for v in keep.values()]}, index=list(keep))
+
+def _curves(h:pd.DataFrame, kind:str):
+    "Learning curves of the loss terms that change (a constant, such as a fixed KL weight, is no curve)"
+    keys = [c[6:] for c in h.columns if c.startswith('train_') and h[c].nunique() > 1]
+    return plot_history(h, keys=keys, title=kind) if keys else f'{kind}: no loss term changed over the epochs.'
+
+def build_report(
+    run:Run, # a run whose stages have written their files
+)->Path:
     "Assemble report.html from the run folder"
-    from emogen.exploration import dataset_html
-    from emogen.core import plot_history
-    import matplotlib.pyplot as plt
     f, c, ev = run.features, run.cfg, run.dir/'evaluation'
     recs = {s: run.record(s) for s in STAGES}
-    stages = pd.DataFrame([{'stage': s, 'seconds': round(r['seconds'], 1) if r else None, 'finished': r['finished'] if r else None}
-                           for s, r in recs.items()]).set_index('stage')
+    stages = pd.DataFrame([{'stage': s, 'seconds': round(r['seconds'], 1) if r else None,
+                            'finished': r['finished'] if r else None} for s, r in recs.items()]).set_index('stage')
     metrics = read_json(ev/'metrics.json') if (ev/'metrics.json').exists() else {}
-    sections = [('Summary', [f'Run {c.run_name}: corpus {c.corpus}, preset {c.preset} (features {c.features}, models {c.models}). '
-                             f'Everything on this page was computed by this run; the numbers are emogen\'s own.',
-                             _csv(ev/'table5.csv', index_col=0), stages])]
+    sections = [('Summary', [_finding(run, ev),
+                             f'Run {c.run_name}: corpus {c.corpus}, preset {c.preset} (features {c.features}, models '
+                             f'{c.models}). Everything on this page was computed by this run; the numbers are '
+                             'emogen\'s own.',
+                             _clean(_csv(ev/'table5.csv', index_col=0)), stages])]
     exp = experiment_dir(run.out, f'explore-{c.corpus}-{c.features}')
     pngs = sorted(exp.glob('*.png')) if exp.exists() else []
-    sections.append(('Dataset', [f'{len(f)} utterances, {f.meta.speaker.nunique()} speakers, classes {", ".join(f.classes)}. '
-                                 f'The full dataset page is {exp/"dataset.html"}.'] + [_png_html(p, p.stem) for p in pngs]))
+    link = Path(os.path.relpath(exp/'dataset.html', run.dir)).as_posix()
+    sections.append(('Dataset', [f'<p>{len(f)} utterances, {f.meta.speaker.nunique()} speakers, classes '
+                                 f'{html.escape(", ".join(f.classes))}. The full dataset page: '
+                                 f'<a href="{html.escape(link)}">dataset.html</a>.</p>']
+                     + [_png_html(p, p.stem) for p in pngs]))
     train = []
     for kind in ('vae', 'diffusion'):
         h = _csv(run.dir/f'history_{kind}.csv')
-        if h is not None:
-            r = recs.get(f'train-{kind}') or {}
-            train += [f"{kind}: {len(h)} epochs, {r.get('result', {}).get('seconds_per_epoch', float('nan')):.1f} s per epoch, trained on "
-                      f"speakers {', '.join(map(str, r.get('result', {}).get('train_speakers', [])))}; never on {', '.join(map(str, r.get('result', {}).get('test_speakers', [])))}.",
-                      plot_history(h, title=kind)]
+        if h is None: continue
+        r = (recs.get(f'train-{kind}') or {}).get('result', {})
+        spk = {k: ', '.join(map(str, r.get(k, []))) for k in ('train_speakers', 'test_speakers')}
+        train += [f"{kind}: {len(h)} epochs, {r.get('seconds_per_epoch', float('nan')):.1f} s per epoch, trained on "
+                  f"speakers {spk['train_speakers']}; never on {spk['test_speakers']}.", _curves(h, kind)]
     sections.append(('Training', train or ['No training history.']))
-    for name, title in [('vae', 'VAE samples'), ('diffusion', 'Diffusion samples'), ('refined', 'VAE samples refined by diffusion')]:
-        sections.append((title, _samples_section(run, name, f.classes)))
-    q = _csv(ev/'generation_quality.csv', index_col=0)
+    real = _real_players(run, f.classes)
+    for name, title in [('vae', 'VAE samples'), ('diffusion', 'Diffusion samples'),
+                        ('refined', 'VAE samples refined by diffusion')]:
+        sections.append((title, _samples_section(run, name, f.classes, real)))
+    q = _clean(_csv(ev/'generation_quality.csv', index_col=0))
     sections.append(('Generation quality', ['Judged by an SER trained on the real training speakers only (never a model that '
                      'conditions a generator): its accuracy on the intended labels, the Fréchet distance of its embeddings to the '
                      'training set, train-on-synthetic/test-on-real UA, nearest-neighbour distance to the training set relative '
@@ -286,20 +406,48 @@ def build_report(run:Run)->Path:
                         ('differences_UA', 'Paired difference of UA to real only, with a bootstrap 95% interval'),
                         ('differences_WA', 'Paired difference of WA to real only, with a bootstrap 95% interval'),
                         ('table12', 'Table 12 form: accuracy, precision, recall, F1')]:
-        t = _csv(ev/f'{name}.csv', index_col=0)
+        t = _clean(_csv(ev/f'{name}.csv', index_col=0))
         if t is not None: bench += [label, t]
     for p in sorted(ev.glob('confusion_*.csv')):
-        bench += [f'Tables 6-9 form: row-normalised confusion matrix (%), {p.stem[10:]}', pd.read_csv(p, index_col=0).round(1)]
-    bench.append(f'<div class="note">{html.escape(metrics.get("paper_note", ""))}</div>')
-    sections.append(('Augmentation benchmark', bench))
-    sections.append(('Configuration', ['<pre>' + html.escape(json.dumps(c.to_dict(), indent=2)) + '</pre>',
-                                       pd.DataFrame({'value': f.spec.to_dict()}), _versions()]))
+        bench += [f'Tables 6-9 form: row-normalised confusion matrix (%), {p.stem[10:]}',
+                  _clean(pd.read_csv(p, index_col=0).round(1))]
+    if metrics.get('paper_note'): bench.append(f'<div class="note">{html.escape(metrics["paper_note"])}</div>')
+    sections.append(('Augmentation benchmark', [b for b in bench if not (b is None or isinstance(b, str) and b == '')]))
+    sections.append(('Configuration', ['The run', _config_table(c.to_dict()), 'The features',
+                                       _config_table(f.spec.to_dict()), 'The software', _versions()]))
     page = dataset_html(sections, f'emogen report: {c.run_name}')
     plt.close('all')
     with atomic_path(run.dir/'report.html') as tmp: Path(tmp).write_text(page, encoding='utf-8')
     return run.dir/'report.html'
 
 def stage_report(run:Run): return {'report': str(build_report(run))}
+
+# %% ../nbs/05_pipeline.ipynb #60572929
+def check_corpus(
+    cfg:RunConfig, # the run's configuration
+    out:str|Path='.', # workspace (a synthetic corpus is written to OUT/raw/synthetic)
+)->dict:
+    "Before any work: the corpus folder exists, has labels and enough speakers for the folds, else one line to fix it"
+    if cfg.corpus not in CORPORA:
+        raise CorpusError(f"Unknown corpus {cfg.corpus!r}: choose --corpus from {', '.join(CORPORA)}")
+    if cfg.long not in LONG_MODES: raise UserValueError(f"--long {cfg.long!r}: choose crop or split")
+    feature_spec(cfg.features)
+    syn = Path(out)/'raw'/'synthetic' if cfg.corpus == 'synthetic' and not cfg.data_dir else cfg.data_dir
+    meta, _ = read_corpus(cfg.corpus, syn, cfg.emotions, progress=False, speaker_pattern=cfg.speaker_pattern)
+    where = f"{cfg.corpus} corpus" + (f" at {cfg.data_dir}" if cfg.data_dir else '')
+    classes = sorted(meta.emotion.astype(str).unique()) if len(meta) else []
+    if len(classes) < 2:
+        raise CorpusError(f"the {where} has {len(classes)} label(s) ({', '.join(classes) or 'none'}); a classifier needs "
+                          "at least 2: one sub-folder per label (label/*.wav) or a manifest.csv with a label column")
+    speakers = sorted(meta.speaker.astype(str).unique())
+    need = 3 if cfg.n_folds is None else cfg.n_folds + 1  # test speakers of each fold, and a validation speaker
+    if len(speakers) < need:
+        unnamed = cfg.corpus in ('folder', 'synthetic') and speakers == ['unknown']
+        fix = ("give a manifest.csv with a speaker column or --speaker-pattern REGEX (its first group is the speaker)"
+               if unnamed else "use a corpus with more speakers")
+        raise CorpusError(f"the {where} has {len(speakers)} speaker(s); speaker-independent folds need at least {need}: "
+                          f"{fix}")
+    return {'files': len(meta), 'speakers': len(speakers), 'classes': classes}
 
 # %% ../nbs/05_pipeline.ipynb #1fe29263
 STAGE_FUNCS = {'prepare': stage_prepare, 'explore': stage_explore, 'train-vae': stage_train_vae,
@@ -313,15 +461,21 @@ def run_pipeline(
     progress:bool=True,
 )->Path:
     "Run the stages in order, skipping those already done for this config; returns the run folder"
+    todo = stages or STAGES
+    rec = experiment_dir(out, cfg.run_name)/'stages'/'prepare.json'
+    if 'prepare' in todo and not (rec.exists() and read_json(rec).get('key') == stage_keys(cfg)['prepare']):
+        check_corpus(cfg, out)  # before any work
     run = Run(cfg, out, progress)
     write_json(run.dir/'config.json', cfg.to_dict())
-    todo = stages or STAGES
     run.log.info(f'run {cfg.run_name} in {Path(out).resolve()}: stages {todo}')
     bar = tqdm(todo, desc=f'emogen run {cfg.run_name}', disable=not progress)
     for s in bar:
         bar.set_postfix_str(s)
-        if run.is_done(s) and s not in force: run.log.info(f'{s}: up to date, skipped'); continue
-        run.log.info(f'{s}: started'); t0 = time.time()
+        if run.is_done(s) and s not in force:
+            run.log.info(f'{s}: up to date, skipped')
+            continue
+        run.log.info(f'{s}: started')
+        t0 = time.time()
         result = STAGE_FUNCS[s](run)
         rec = {'stage': s, 'key': run.keys[s], 'seconds': time.time() - t0, 'result': result,
                'finished': datetime.datetime.now().isoformat(timespec='seconds')}
@@ -332,20 +486,32 @@ def run_pipeline(
 @call_parse
 def run_cli(
     corpus:str='synthetic', # synthetic, emodb, ravdess, digits (fsdd), audiomnist, folder
-    data_dir:str=None, # the corpus folder (not needed for synthetic)
-    preset:str='smoke', # smoke (tiny, minutes), cpu (laptop), gpu (Colab/Kaggle), paper
-    out:str='.', # workspace: processed/, models/, experiments/<corpus>-<preset>/
+    data_dir:str=None, # the corpus folder (default: none; synthetic is written to OUT/raw/synthetic: `emogen synth`)
+    preset:str='cpu', # run preset: smoke (tiny models, minutes), cpu (laptop), gpu (Colab/Kaggle), paper
+    features:str=None, # feature preset: emogen, paper, digits, smoke (default: the run preset's; digits for digits)
+    size:str=None, # size of every model: smoke, cpu, gpu, paper (default: the run preset's)
+    out:str='.', # workspace: processed/, models/, experiments/CORPUS-PRESET/
     all_emotions:bool=False, # keep every emotion of the corpus (EmoDB: boredom)
-    per_class:int=None, # generated items per class in the showcase sets
-    steps:int=None, # DDIM steps
-    guidance:float=None, # classifier-free guidance scale
-    strength:float=None, # refinement strength
-    folds:int=None, # evaluate only the first N speaker folds
-    seeds:int=None, # SER seeds per fold and arm
-    force:str='', # comma-separated stages to run again
+    speaker_pattern:str=None, # folder corpora without a speaker column: a regular expression on the path, group 1
+    long:str='crop', # recordings longer than the clip: crop (keep the middle) or split (consecutive clips)
+    per_class:int=None, # generated items per class in the showcase sets (default: the run preset's)
+    steps:int=None, # DDIM steps (default: the run preset's)
+    guidance:float=None, # classifier-free guidance scale (default: the run preset's, 2)
+    strength:float=None, # refinement strength (default: the run preset's, 0.5)
+    folds:int=None, # run only the first N speaker folds (default: the run preset's; smoke 2, cpu 1, gpu and paper all)
+    seeds:int=None, # SER seeds per fold and arm (default: the run preset's)
+    seed:int=0, # seed of every model and sampler
+    device:str=None, # cpu, cuda, mps (default: the best available)
+    force:str='', # comma-separated stages to run again (default: none)
+    quiet:bool=False, # no progress bars
 ):
     "The whole pipeline, end to end, with a report; an interrupted run resumes where it stopped"
-    cfg = RunConfig.for_preset(preset, corpus, data_dir=data_dir, emotions='all' if all_emotions else None, per_class=per_class,
-                               steps=steps, guidance=guidance, strength=strength, max_folds=folds, seeds=seeds)
-    d = run_pipeline(cfg, out, force=[s for s in force.split(',') if s])
+    cfg = RunConfig.for_preset(preset, corpus, data_dir=data_dir, emotions='all' if all_emotions else None,
+                               features=features if corpus not in DIGIT_CORPORA else None, models=size, diffusion_size=size,
+                               speaker_pattern=speaker_pattern, long=long, per_class=per_class, steps=steps,
+                               guidance=guidance, strength=strength, max_folds=folds, seeds=seeds, seed=seed,
+                               device=device)
+    unknown = [s for s in force.split(',') if s and s not in STAGES]
+    if unknown: raise UserValueError(f"--force {','.join(unknown)}: the stages are {', '.join(STAGES)}")
+    d = run_pipeline(cfg, out, force=[s for s in force.split(',') if s], progress=not quiet)
     print(f'report: {d/"report.html"}')

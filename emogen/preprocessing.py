@@ -5,6 +5,7 @@
 # %% ../nbs/00_preprocessing.ipynb #d03c10a1
 from __future__ import annotations
 import os, re, io, json, shutil, hashlib, tarfile, zipfile, urllib.request, functools, time, datetime
+import threading, warnings, tempfile
 from dataclasses import dataclass, asdict, astuple, field, replace
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -18,24 +19,28 @@ import scipy.fft
 from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 from fastcore.script import call_parse
-from .core import atomic_path, write_json, read_json, processed_dir, real_data_dir, IN_TEST
+from .core import (atomic_path, write_json, read_json, processed_dir, real_data_dir, IN_TEST, UserError,
+                         UserValueError, MissingInputError)
 
 # %% auto #0
 __all__ = ['PAPER_EMOTIONS', 'EMOTIONS', 'EMODB_EMOTIONS', 'EMODB_SPEAKERS', 'RAVDESS_EMOTIONS', 'PRESETS', 'DB_CEILING',
-           'EMOTION_PROSODY', 'DOWNLOAD_HINT', 'EMODB_NAME', 'RAVDESS_NAME', 'FSDD_NAME', 'AUDIOMNIST_NAME', 'CORPORA',
-           'CORPUS_URLS', 'FeatureSpec', 'feature_spec', 'AudioRejected', 'read_audio', 'standardise', 'load_audio',
-           'mel_basis', 'log_mel', 'normalise', 'denormalise', 'audio_to_features', 'features_to_mel', 'mel_to_linear',
-           'features_to_audio', 'round_trip_quality', 'synthesize_utterance', 'synthetic_corpus', 'CorpusError',
-           'read_emodb', 'read_ravdess', 'read_fsdd', 'read_audiomnist', 'read_manifest', 'read_folder',
-           'describe_audio', 'deduplicate', 'read_corpus', 'download', 'safe_extract', 'download_corpus', 'Features',
-           'map_chunks', 'extract_features', 'prepare_corpus', 'load_features', 'Fold', 'speaker_folds', 'check_folds',
-           'prepare_cli', 'synth_cli']
+           'EMOTION_PROSODY', 'DOWNLOAD_HINT', 'AUDIO_EXTS', 'ANY_LAYOUT', 'EMODB_NAME', 'RAVDESS_NAME', 'FSDD_NAME',
+           'AUDIOMNIST_NAME', 'FP_SR', 'FP_MELS', 'FP_BINS', 'CORPORA', 'DIGIT_CORPORA', 'CORPUS_URLS',
+           'PREPARE_VERSION', 'LONG_MODES', 'FeatureSpec', 'feature_spec', 'AudioRejected', 'read_audio', 'standardise',
+           'load_audio', 'mel_basis', 'log_mel', 'normalise', 'denormalise', 'audio_to_features', 'features_to_mel',
+           'mel_to_linear', 'features_to_audio', 'round_trip_quality', 'synthesize_utterance', 'synthetic_corpus',
+           'CorpusError', 'scan_audio', 'read_emodb', 'read_ravdess', 'read_fsdd', 'read_audiomnist', 'read_manifest',
+           'read_folder', 'describe_audio', 'deduplicate', 'audio_fingerprint', 'near_duplicates', 'read_corpus',
+           'download', 'safe_extract', 'download_corpus', 'Features', 'map_chunks', 'extract_features',
+           'prepare_corpus', 'prepare_summary', 'load_features', 'Fold', 'speaker_folds', 'check_folds',
+           'default_features', 'prepare_cli', 'synth_cli']
 
 # %% ../nbs/00_preprocessing.ipynb #cfb5e239
 PAPER_EMOTIONS = ['neutral', 'happiness', 'sadness', 'anger', 'fear', 'disgust']
 EMOTIONS = PAPER_EMOTIONS + ['boredom', 'calm', 'surprise']
 
-EMODB_EMOTIONS = {'W': 'anger', 'L': 'boredom', 'E': 'disgust', 'A': 'fear', 'F': 'happiness', 'T': 'sadness', 'N': 'neutral'}
+EMODB_EMOTIONS = {'W': 'anger', 'L': 'boredom', 'E': 'disgust', 'A': 'fear', 'F': 'happiness', 'T': 'sadness',
+                  'N': 'neutral'}
 EMODB_SPEAKERS = {'03': 'male', '08': 'female', '09': 'female', '10': 'male', '11': 'male',
                   '12': 'male', '13': 'female', '14': 'female', '15': 'male', '16': 'female'}
 RAVDESS_EMOTIONS = {'01': 'neutral', '02': 'calm', '03': 'happiness', '04': 'sadness', '05': 'anger',
@@ -87,22 +92,45 @@ PRESETS = {
 
 def feature_spec(preset:str='emogen')->FeatureSpec:
     "The `FeatureSpec` of a preset: 'emogen', 'paper', 'digits' or 'smoke'"
-    if preset not in PRESETS: raise ValueError(f"Unknown preset {preset!r}: choose one of {', '.join(PRESETS)}")
+    if preset not in PRESETS:
+        raise UserValueError(f"Unknown feature preset {preset!r}: choose --features from {', '.join(PRESETS)}")
     return PRESETS[preset]
 
 # %% ../nbs/00_preprocessing.ipynb #bdeb7878
 class AudioRejected(ValueError):
-    "A recording that cannot be used (empty, silent, corrupt, too short, NaN): the message says why"
+    "A recording that cannot be used: `reason` is a short category (for counting), `detail` says what exactly"
+    def __init__(self,
+                 reason:str, # short category: 'unreadable', 'empty file', 'too short', 'silent', 'not finite'...
+                 detail:str='', # what exactly, without the file's path
+                ):
+        self.reason, self.detail = reason, detail
+        super().__init__(f'{reason} ({detail})' if detail else reason)
+
+_FALLBACK_LOCK = threading.Lock()  # warnings.catch_warnings is process-wide: one fallback read at a time
+
+def _strip_path(msg:str, path)->str:
+    "A library message without the file's path (the rejected table has it in its own column)"
+    return ' '.join(str(msg).replace(str(path), Path(path).name).split())
 
 def read_audio(path:str|Path)->tuple[np.ndarray, int]:
-    "Read a file as float32 (channels, samples) and its sample rate"
-    try: y, sr = sf.read(str(path), dtype='float32', always_2d=True); return y.T, sr
-    except Exception as e:
+    "Read a file as float32 (channels, samples) and its sample rate; library warnings go into the error, not the screen"
+    path = Path(path)
+    if path.is_symlink() and not path.exists(): raise AudioRejected('dangling link', f'points to {os.readlink(path)}')
+    if path.is_dir(): raise AudioRejected('not a file', 'a folder named like an audio file')
+    if path.stat().st_size == 0: raise AudioRejected('empty file', '0 bytes')
+    try:
+        y, sr = sf.read(str(path), dtype='float32', always_2d=True)
+        return y.T, sr
+    except Exception as e: first = f'{type(e).__name__}: {_strip_path(e, path)}'
+    import librosa
+    with _FALLBACK_LOCK, warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter('always')
         try:
-            import librosa
             y, sr = librosa.load(str(path), sr=None, mono=False)
             return np.atleast_2d(y).astype(np.float32), sr
-        except Exception: raise AudioRejected(f"unreadable ({type(e).__name__}: {str(e)[:80]})") from None
+        except Exception as e2: second = f'{type(e2).__name__}: {_strip_path(e2, path)}'
+    said = '; '.join(dict.fromkeys(_strip_path(w.message, path) for w in caught))
+    raise AudioRejected('unreadable', '; '.join(s for s in (first, second, said) if s)) from None
 
 def standardise(
     y:np.ndarray, # (samples,) or (channels, samples)
@@ -113,19 +141,27 @@ def standardise(
 )->np.ndarray:
     "Mono, resampled, centre-cropped or padded to `spec.duration`, peak-normalised float32"
     y = np.atleast_2d(y)
-    if y.size == 0: raise AudioRejected("empty (no samples)")
-    if not np.isfinite(y).all(): raise AudioRejected("contains NaN or Inf samples")
+    if y.size == 0: raise AudioRejected('empty', 'no samples')
+    if not np.isfinite(y).all(): raise AudioRejected('not finite', 'contains NaN or Inf samples')
     y = y.mean(0)
-    if len(y)/sr < min_duration: raise AudioRejected(f"too short ({len(y)/sr:.3f} s < {min_duration} s)")
+    if len(y)/sr < min_duration: raise AudioRejected('too short', f'{len(y)/sr:.3f} s < {min_duration} s')
     if sr != spec.sr: y = soxr.resample(y, sr, spec.sr)
     top = np.abs(y).max()
-    if top < 1e-4: raise AudioRejected(f"silent (peak {top:.1e})")
+    if top < 1e-4: raise AudioRejected('silent', f'peak {top:.1e}')
     n = spec.n_samples
-    if len(y) > n: s = (len(y) - n)//2; y = y[s:s+n]
-    elif len(y) < n: s = (n - len(y))//2; y = np.pad(y, (s, n - len(y) - s))
+    if len(y) > n:
+        s = (len(y) - n)//2
+        y = y[s:s+n]
+    elif len(y) < n:
+        s = (n - len(y))//2
+        y = np.pad(y, (s, n - len(y) - s))
     return (y*(peak/top)).astype(np.float32)
 
-def load_audio(path:str|Path, spec:FeatureSpec, **kwargs)->np.ndarray:
+def load_audio(
+    path:str|Path, # an audio file
+    spec:FeatureSpec, # target rate and duration
+    **kwargs, # passed to `standardise`
+)->np.ndarray:
     "Read and `standardise` one file"
     return standardise(*read_audio(path), spec, **kwargs)
 
@@ -178,12 +214,14 @@ def log_mel(
 
 def normalise(db:np.ndarray, spec:FeatureSpec)->np.ndarray:
     "dB log-mel -> normalised features with the spec's dataset statistics"
-    if spec.mean is None: raise ValueError("This FeatureSpec has no normalisation statistics: use the spec saved by `prepare_corpus`")
+    if spec.mean is None:
+        raise ValueError("This FeatureSpec has no normalisation statistics: use the spec saved by `prepare_corpus`")
     return ((db - spec.mean)/spec.std).astype(np.float32)
 
 def denormalise(x:np.ndarray, spec:FeatureSpec)->np.ndarray:
     "Normalised features -> dB log-mel"
-    if spec.mean is None: raise ValueError("This FeatureSpec has no normalisation statistics: use the spec saved by `prepare_corpus`")
+    if spec.mean is None:
+        raise ValueError("This FeatureSpec has no normalisation statistics: use the spec saved by `prepare_corpus`")
     return np.asarray(x, dtype=np.float32)*spec.std + spec.mean
 
 def audio_to_features(wave:np.ndarray, spec:FeatureSpec)->np.ndarray:
@@ -224,7 +262,8 @@ def features_to_audio(
     import librosa
     if torch.is_tensor(x): x = x.detach().float().cpu().numpy()
     x = np.asarray(x, dtype=np.float32)
-    if x.shape[-2:] != spec.shape: raise ValueError(f"features of shape {x.shape[-2:]} do not match the spec's {spec.shape} ({spec.preset})")
+    if x.shape[-2:] != spec.shape:
+        raise ValueError(f"features of shape {x.shape[-2:]} do not match the spec's {spec.shape} ({spec.preset})")
     single = x.ndim == 2
     xs = x[None] if single else x
     out = []
@@ -329,29 +368,73 @@ def synthetic_corpus(
     return man
 
 # %% ../nbs/00_preprocessing.ipynb #868ff7d4
-class CorpusError(ValueError):
-    "A corpus folder that is missing, empty or not laid out as expected"
+class CorpusError(UserError, ValueError):
+    "A corpus folder that is missing, empty or not laid out as expected: the message says which and the fix"
 
-DOWNLOAD_HINT = {'emodb': "download it with `emogen.preprocessing.download_corpus('emodb', DIR)` or from http://emodb.bilderbar.info/",
-                 'ravdess': "download it with `emogen.preprocessing.download_corpus('ravdess', DIR)` or from https://zenodo.org/records/1188976",
-                 'fsdd': "clone https://github.com/Jakobovski/free-spoken-digit-dataset (folder recordings/)",
-                 'audiomnist': "clone https://github.com/soerenab/AudioMNIST (folder data/)"}
+DOWNLOAD_HINT = {
+    'emodb': "download it with `emogen.preprocessing.download_corpus('emodb', DIR)` or from http://emodb.bilderbar.info/",
+    'ravdess': "download it with `emogen.preprocessing.download_corpus('ravdess', DIR)` or from "
+               "https://zenodo.org/records/1188976",
+    'fsdd': "clone https://github.com/Jakobovski/free-spoken-digit-dataset (folder recordings/)",
+    'audiomnist': "clone https://github.com/soerenab/AudioMNIST (folder data/)"}
+AUDIO_EXTS = ('.wav', '.flac', '.aif', '.aiff')
+ANY_LAYOUT = "read it with --corpus folder (one sub-folder per label) or a manifest.csv with columns path,label,speaker"
 
-def _audio_files(folder:Path, corpus:str, exts=('.wav', '.flac', '.aif', '.aiff'))->list[Path]:
+def _rejected_row(path, reason:str, detail:str='')->dict: return {'path': str(path), 'reason': reason, 'detail': detail}
+
+def scan_audio(
+    folder:str|Path, # a corpus folder; symbolic links (files and folders) are followed
+    exts:tuple=AUDIO_EXTS, # file name endings that count as audio
+)->tuple[list, list]:
+    "(audio files, rejected rows): dangling links and folders named like audio files are rejected, not fatal"
+    files, rejected, seen = [], [], set()
+    for root, dirs, names in os.walk(folder, followlinks=True):
+        real = os.path.realpath(root)
+        if real in seen:  # a link loop: walk each real folder once
+            dirs[:] = []
+            continue
+        seen.add(real)
+        dirs.sort()
+        for d in dirs:
+            if d.lower().endswith(exts):
+                rejected.append(_rejected_row(Path(root)/d, 'not a file', 'a folder named like an audio file'))
+        for n in sorted(names):
+            p = Path(root)/n
+            if not n.lower().endswith(exts) or n.startswith('.'): continue
+            if p.is_symlink() and not p.exists():
+                rejected.append(_rejected_row(p, 'dangling link', f'points to {os.readlink(p)}'))
+            else: files.append(p)
+    return files, rejected
+
+def _scan_corpus(folder:Path, corpus:str, exts=AUDIO_EXTS)->tuple[list, list]:
+    "`scan_audio` of a corpus folder that must exist and hold audio"
     folder = Path(folder)
-    hint = DOWNLOAD_HINT.get(corpus, 'check the path')
+    hint = DOWNLOAD_HINT.get(corpus, 'check the --data-dir path')
     if not folder.exists(): raise CorpusError(f"{corpus}: folder {folder} does not exist; {hint}")
-    files = sorted(p for p in folder.rglob('*') if p.suffix.lower() in exts and not p.name.startswith('.'))
-    if not files: raise CorpusError(f"{corpus}: no audio files (.wav/.flac/.aiff) under {folder}; {hint}")
-    return files
+    if not folder.is_dir():
+        raise CorpusError(f"{corpus}: {folder} is a file, not a folder; give the corpus folder with --data-dir")
+    files, rejected = scan_audio(folder, exts)
+    if not files and not rejected:
+        raise CorpusError(f"{corpus}: no audio files ({', '.join(exts)}) under {folder}; {hint}")
+    return files, rejected
 
-def _parse_all(files, pattern:re.Pattern, corpus:str, expected:str, parse)->list[dict]:
-    bad = [f for f in files if not pattern.fullmatch(f.name)]
-    if bad:
-        ex = ', '.join(str(b) for b in bad[:3])
-        raise CorpusError(f"{corpus}: {len(bad)} of {len(files)} file names do not match {expected} (e.g. {ex}). "
-                          f"Remove the other files, or read the folder with read_folder/read_manifest.")
-    return [parse(f, pattern.fullmatch(f.name)) for f in files]
+def _parse_all(files, rejected:list, pattern:re.Pattern, corpus:str, expected:str, parse)->pd.DataFrame:
+    "Rows of the files whose names match the layout; the others become rejected rows (in `df.attrs['rejected']`)"
+    rows, stray = [], []
+    for f in files:
+        m = pattern.fullmatch(f.name)
+        row = parse(f, m) if m else None
+        if row is None: stray.append(_rejected_row(f, 'name does not match the layout', f'expected {expected}'))
+        else: rows.append(row)
+    if files and not rows:
+        ex = ', '.join(f.name for f in files[:3])
+        raise CorpusError(f"{corpus}: none of the {len(files)} file names match {expected} (e.g. {ex}); "
+                          f"if this is another corpus, {ANY_LAYOUT}")
+    return _with_rejected(pd.DataFrame(rows), rejected + stray)
+
+def _with_rejected(df:pd.DataFrame, rejected:list)->pd.DataFrame:
+    df.attrs['rejected'] = rejected
+    return df
 
 # %% ../nbs/00_preprocessing.ipynb #db424c51
 EMODB_NAME = re.compile(r'(\d\d)([a-z]\d\d)([WLEAFTN])([a-z])\.wav', re.I)
@@ -360,19 +443,23 @@ def read_emodb(
     folder:str|Path, # the folder of EmoDB's `SSTTTEV.wav` files (`wav/` in the official archive)
     emotions:list|str='paper', # 'paper' (the six of the paper, 454 files), 'all' (with boredom, 535), or a list
 )->pd.DataFrame:
-    "Metadata of EmoDB: speaker `SS`, text `TTT`, emotion letter at index 5, version `V`"
+    "Metadata of EmoDB: speaker `SS`, text `TTT`, emotion letter at index 5, version `V`; other names are rejected rows"
     def parse(p, m):
         spk = m[1]
-        if spk not in EMODB_SPEAKERS: raise CorpusError(f"emodb: unknown speaker {spk!r} in {p}: EmoDB speakers are {', '.join(EMODB_SPEAKERS)}")
+        if spk not in EMODB_SPEAKERS: return None
         return {'path': str(p), 'corpus': 'emodb', 'speaker': spk, 'gender': EMODB_SPEAKERS[spk],
                 'emotion': EMODB_EMOTIONS[m[3].upper()], 'text': m[2], 'version': m[4]}
-    rows = _parse_all(_audio_files(folder, 'emodb', ('.wav',)), EMODB_NAME, 'emodb', 'EmoDB names SSTTTEV.wav (e.g. 03a01Fa.wav)', parse)
-    return _select(pd.DataFrame(rows), emotions)
+    files, rejected = _scan_corpus(folder, 'emodb', ('.wav',))
+    expected = 'EmoDB names SSTTTEV.wav of speakers 03-16 (e.g. 03a01Fa.wav)'
+    df = _parse_all(files, rejected, EMODB_NAME, 'emodb', expected, parse)
+    return _select(df, emotions)
 
 def _select(df, emotions):
-    if emotions == 'all': return df.reset_index(drop=True)
-    keep = PAPER_EMOTIONS if emotions == 'paper' else list(emotions)
-    return df[df.emotion.isin(keep)].reset_index(drop=True)
+    rejected = df.attrs.get('rejected', [])
+    if emotions != 'all':
+        keep = PAPER_EMOTIONS if emotions == 'paper' else list(emotions)
+        df = df[df.emotion.isin(keep)]
+    return _with_rejected(df.reset_index(drop=True), rejected)
 
 # %% ../nbs/00_preprocessing.ipynb #1f822522
 RAVDESS_NAME = re.compile(r'(0[1-3])-(0[12])-(0[1-8])-(0[12])-(0[12])-(0[12])-(\d\d)\.wav', re.I)
@@ -385,108 +472,219 @@ def read_ravdess(
     "Metadata of RAVDESS: modality, vocal channel, emotion, intensity, statement, repetition, actor (odd = male)"
     def parse(p, m):
         actor = int(m[7])
-        return {'path': str(p), 'corpus': 'ravdess', 'speaker': f'{actor:02d}', 'gender': 'male' if actor % 2 else 'female',
-                'emotion': RAVDESS_EMOTIONS[m[3]], 'modality': m[1], 'vocal_channel': m[2], 'intensity': 'normal' if m[4] == '01' else 'strong',
-                'statement': m[5], 'repetition': m[6]}
-    df = pd.DataFrame(_parse_all(_audio_files(folder, 'ravdess', ('.wav',)), RAVDESS_NAME, 'ravdess',
-                                 'RAVDESS names MM-VV-EE-II-SS-RR-AA.wav (e.g. 03-01-05-01-02-01-12.wav)', parse))
-    if speech_only: df = df[df.vocal_channel == '01']
+        return {'path': str(p), 'corpus': 'ravdess', 'speaker': f'{actor:02d}',
+                'gender': 'male' if actor % 2 else 'female',
+                'emotion': RAVDESS_EMOTIONS[m[3]], 'modality': m[1], 'vocal_channel': m[2],
+                'intensity': 'normal' if m[4] == '01' else 'strong', 'statement': m[5], 'repetition': m[6]}
+    files, rejected = _scan_corpus(folder, 'ravdess', ('.wav',))
+    df = _parse_all(files, rejected, RAVDESS_NAME, 'ravdess',
+                    'RAVDESS names MM-VV-EE-II-SS-RR-AA.wav (e.g. 03-01-05-01-02-01-12.wav)', parse)
+    if speech_only: df = _with_rejected(df[df.vocal_channel == '01'], df.attrs['rejected'])
     return _select(df, emotions)
 
 # %% ../nbs/00_preprocessing.ipynb #57484e27
 FSDD_NAME = re.compile(r'(\d)_([A-Za-z]+)_(\d+)\.wav')
 AUDIOMNIST_NAME = re.compile(r'(\d)_(\d\d)_(\d+)\.wav')
 
-def read_fsdd(folder:str|Path)->pd.DataFrame:
+def read_fsdd(
+    folder:str|Path, # the `recordings/` folder of the Free Spoken Digit Dataset
+)->pd.DataFrame:
     "Free Spoken Digit Dataset: `{digit}_{speaker}_{index}.wav`; the class is the digit"
-    parse = lambda p, m: {'path': str(p), 'corpus': 'fsdd', 'speaker': m[2], 'gender': 'unknown', 'emotion': m[1], 'index': int(m[3])}
-    return pd.DataFrame(_parse_all(_audio_files(folder, 'fsdd', ('.wav',)), FSDD_NAME, 'fsdd', '{digit}_{speaker}_{index}.wav', parse))
+    def parse(p, m): return {'path': str(p), 'corpus': 'fsdd', 'speaker': m[2], 'gender': 'unknown', 'emotion': m[1],
+                             'index': int(m[3])}
+    expected = '{digit}_{speaker}_{index}.wav'
+    return _parse_all(*_scan_corpus(folder, 'fsdd', ('.wav',)), FSDD_NAME, 'fsdd', expected, parse)
 
-def read_audiomnist(folder:str|Path)->pd.DataFrame:
+def read_audiomnist(
+    folder:str|Path, # the `data/` folder of AudioMNIST (one sub-folder per speaker)
+)->pd.DataFrame:
     "AudioMNIST: `NN/{digit}_{NN}_{index}.wav`; the class is the digit"
-    parse = lambda p, m: {'path': str(p), 'corpus': 'audiomnist', 'speaker': m[2], 'gender': 'unknown', 'emotion': m[1], 'index': int(m[3])}
-    return pd.DataFrame(_parse_all(_audio_files(folder, 'audiomnist', ('.wav',)), AUDIOMNIST_NAME, 'audiomnist', '{digit}_{NN}_{index}.wav', parse))
+    def parse(p, m): return {'path': str(p), 'corpus': 'audiomnist', 'speaker': m[2], 'gender': 'unknown',
+                             'emotion': m[1], 'index': int(m[3])}
+    return _parse_all(*_scan_corpus(folder, 'audiomnist', ('.wav',)), AUDIOMNIST_NAME, 'audiomnist',
+                      '{digit}_{NN}_{index}.wav', parse)
+
+def _speakers(paths:list, root:Path, pattern:str|None)->list:
+    "The speaker of each path: the first group (or the group `speaker`) of `pattern` searched in the relative path"
+    if not pattern: return ['unknown']*len(paths)
+    try: rx = re.compile(pattern)
+    except re.error as e:
+        raise CorpusError(f"--speaker-pattern {pattern!r} is not a regular expression ({e})") from None
+    out = []
+    for p in paths:
+        rel = Path(p).relative_to(root).as_posix() if Path(p).is_relative_to(root) else Path(p).as_posix()
+        m = rx.search(rel)
+        out.append(None if m is None else (m.groupdict().get('speaker') or (m.group(1) if rx.groups else m.group(0))))
+    return out
 
 def read_manifest(
     csv:str|Path, # CSV with columns path, label and optionally speaker, gender; paths relative to the CSV's folder
-    corpus:str='folder',
+    corpus:str='folder', # the name the corpus gets in the metadata
+    speaker_pattern:str|None=None, # regular expression on the path (its first group) for the speaker, if no column
 )->pd.DataFrame:
-    "Any corpus described by a CSV manifest"
+    "Any corpus described by a CSV manifest; listed files that are missing or unlabelled are rejected rows"
     csv = Path(csv)
     if not csv.exists(): raise CorpusError(f"{corpus}: manifest {csv} does not exist")
     m = pd.read_csv(csv, dtype=str)
     missing = {'path', 'label'} - set(m.columns)
-    if missing: raise CorpusError(f"{csv}: the manifest needs columns path and label (missing {', '.join(sorted(missing))})")
-    paths = [str(p if Path(p).is_absolute() else csv.parent/p) for p in m.path]
-    gone = [p for p in paths if not Path(p).exists()]
-    if gone: raise CorpusError(f"{csv}: {len(gone)} listed files do not exist (e.g. {gone[0]})")
-    return pd.DataFrame({'path': paths, 'corpus': corpus, 'speaker': m.get('speaker', pd.Series(['unknown']*len(m))).values,
-                         'gender': m.get('gender', pd.Series(['unknown']*len(m))).values, 'emotion': m.label.values})
+    if missing:
+        raise CorpusError(f"{csv}: the manifest needs columns path and label (missing {', '.join(sorted(missing))})")
+    paths = [str(p if Path(p).is_absolute() else csv.parent/p) for p in m.path.fillna('')]
+    if speaker_pattern: spk = _speakers(paths, csv.parent, speaker_pattern)
+    elif 'speaker' in m: spk = m.speaker.fillna('unknown').tolist()
+    else: spk = ['unknown']*len(m)
+    gender = m.gender.fillna('unknown').values if 'gender' in m else 'unknown'
+    df = pd.DataFrame({'path': paths, 'corpus': corpus, 'speaker': spk, 'gender': gender, 'emotion': m.label.values})
+    bad = []
+    for i, r in df.iterrows():
+        p = Path(r.path)
+        if p.is_symlink() and not p.exists(): bad.append((i, 'dangling link', f'points to {os.readlink(p)}'))
+        elif not p.exists(): bad.append((i, 'missing file', f'listed in {csv.name} but not on disk'))
+        elif p.is_dir(): bad.append((i, 'not a file', 'a folder'))
+        elif pd.isna(r.emotion) or not str(r.emotion).strip(): bad.append((i, 'no label', f'empty label in {csv.name}'))
+        elif r.speaker is None: bad.append((i, 'no speaker', f'--speaker-pattern {speaker_pattern!r} does not match'))
+    rejected = [_rejected_row(df.path[i], reason, detail) for i, reason, detail in bad]
+    return _with_rejected(df.drop(index=[i for i, *_ in bad]).reset_index(drop=True), rejected)
 
-def read_folder(folder:str|Path, corpus:str='folder')->pd.DataFrame:
-    "A `label/*.wav` folder, or a folder with a `manifest.csv`"
+def read_folder(
+    folder:str|Path, # a `label/*.wav` folder, or a folder with a `manifest.csv`
+    corpus:str='folder', # the name the corpus gets in the metadata
+    speaker_pattern:str|None=None, # regular expression on the path relative to `folder`: its first group is the speaker
+)->pd.DataFrame:
+    "A `label/*.wav` folder, or a folder with a `manifest.csv`; the speaker from the manifest or `speaker_pattern`"
     folder = Path(folder)
-    if (folder/'manifest.csv').exists(): return read_manifest(folder/'manifest.csv', corpus)
-    files = _audio_files(folder, corpus)
+    if (folder/'manifest.csv').exists(): return read_manifest(folder/'manifest.csv', corpus, speaker_pattern)
+    files, rejected = _scan_corpus(folder, corpus)
     flat = [f for f in files if f.parent == folder]
-    if flat: raise CorpusError(f"{corpus}: {folder} holds audio files directly (e.g. {flat[0].name}); expected one sub-folder per label "
-                               "(label/*.wav) or a manifest.csv with columns path,label[,speaker]")
-    return pd.DataFrame({'path': [str(f) for f in files], 'corpus': corpus, 'speaker': 'unknown', 'gender': 'unknown',
-                         'emotion': [f.relative_to(folder).parts[0] for f in files]})
+    if flat and len(flat) == len(files):
+        raise CorpusError(f"{corpus}: {folder} holds audio files directly (e.g. {flat[0].name}); expected one folder "
+                          "per label (label/*.wav) or a manifest.csv with columns path,label,speaker")
+    rejected += [_rejected_row(f, 'name does not match the layout', 'expected label/*.wav (no label folder)')
+                 for f in flat]
+    files = [f for f in files if f.parent != folder]
+    df = pd.DataFrame({'path': [str(f) for f in files], 'corpus': corpus,
+                       'speaker': _speakers(files, folder, speaker_pattern), 'gender': 'unknown',
+                       'emotion': [f.relative_to(folder).parts[0] for f in files]})
+    nomatch = df.speaker.isna()
+    rejected += [_rejected_row(p, 'no speaker', f'--speaker-pattern {speaker_pattern!r} does not match')
+                 for p in df.path[nomatch]]
+    return _with_rejected(df[~nomatch].reset_index(drop=True), rejected)
 
 # %% ../nbs/00_preprocessing.ipynb #cd619a36
 def _info(path):
     try:
-        i = sf.info(path); return {'sample_rate': i.samplerate, 'channels': i.channels, 'duration': i.duration}
+        i = sf.info(path)
+        return {'sample_rate': i.samplerate, 'channels': i.channels, 'duration': i.duration}
     except Exception: return {'sample_rate': np.nan, 'channels': np.nan, 'duration': np.nan}
 
 def _hash(path, n=1<<20):
     h = hashlib.sha1()
-    with open(path, 'rb') as f:
-        while chunk := f.read(n): h.update(chunk)
+    try:
+        with open(path, 'rb') as f:
+            while chunk := f.read(n): h.update(chunk)
+    except OSError: return ''
     return h.hexdigest()[:16]
 
-def describe_audio(meta:pd.DataFrame, n_jobs:int=4)->pd.DataFrame:
+def describe_audio(
+    meta:pd.DataFrame, # with a `path` column
+    n_jobs:int=4, # files read at once (threads)
+)->pd.DataFrame:
     "Add sample_rate, channels, duration and a content hash to a metadata table"
     with ThreadPoolExecutor(n_jobs) as ex:
-        info = list(ex.map(_info, meta.path)); hashes = list(ex.map(_hash, meta.path))
-    return pd.concat([meta.reset_index(drop=True), pd.DataFrame(info)], axis=1).assign(hash=hashes)
+        info = list(ex.map(_info, meta.path))
+        hashes = list(ex.map(_hash, meta.path))
+    facts = pd.DataFrame(info, columns=['sample_rate', 'channels', 'duration'])
+    out = pd.concat([meta.reset_index(drop=True), facts], axis=1)
+    return _with_rejected(out.assign(hash=hashes), meta.attrs.get('rejected', []))
 
 def deduplicate(
     meta:pd.DataFrame, # with `path`, `sample_rate` and `hash` (from `describe_audio`)
     by_name:bool=True, # names are unique in the corpus's design (EmoDB, RAVDESS, digits), so a repeated name is a copy
+    by_content:bool=True, # also drop identical bytes here (`prepare_corpus` does it after reading, by fingerprint)
 )->tuple[pd.DataFrame, pd.DataFrame]:
     "Drop repeated file names (keeping the highest sample rate) and repeated contents: (kept, dropped with reason)"
     name = meta.path.map(lambda p: Path(p).name) if by_name else meta.path
     m = meta.assign(_name=name).sort_values(['_name', 'sample_rate'], ascending=[True, False], kind='stable')
-    by_name = m.duplicated('_name'); by_hash = ~by_name & m.duplicated('hash')
-    dropped = pd.concat([m[by_name].assign(reason='duplicate name'), m[by_hash].assign(reason='duplicate content')])
-    kept = m[~(by_name | by_hash)].sort_index()
+    first = m.drop_duplicates('_name').set_index('_name').path
+    same_name = m.duplicated('_name')
+    same_bytes = ~same_name & m.duplicated('hash') & by_content
+    first_bytes = m[~same_name].drop_duplicates('hash').set_index('hash').path
+    dropped = pd.concat([m[same_name].assign(reason='duplicate name',
+                                             detail=lambda d: 'same name as ' + d['_name'].map(first)),
+                         m[same_bytes].assign(reason='duplicate content',
+                                              detail=lambda d: 'identical bytes to ' + d.hash.map(first_bytes))])
+    kept = m[~(same_name | same_bytes)].sort_index()
     return kept.drop(columns='_name').reset_index(drop=True), dropped.drop(columns='_name').reset_index(drop=True)
+
+# %% ../nbs/00_preprocessing.ipynb #eefb0805
+FP_SR, FP_MELS, FP_BINS = 8000, 24, 32  # fingerprint: common rate, mel bands (to 4 kHz), time bins
+
+def audio_fingerprint(
+    y:np.ndarray, # (samples,) or (channels, samples)
+    sr:int, # its sample rate
+)->tuple[np.ndarray, float]:
+    "Coarse log-mel at 8 kHz over the sounding span, centred, unit norm ((FP_MELS*FP_BINS,) float32), and the span (s)"
+    y = np.atleast_2d(np.asarray(y, np.float32)).mean(0)
+    if sr != FP_SR: y = soxr.resample(y, sr, FP_SR)
+    loud = np.flatnonzero(np.abs(y) > 0.01*np.abs(y).max()) if len(y) else []
+    if len(loud): y = y[loud[0]:loud[-1] + 1]
+    span = len(y)/FP_SR
+    n_fft, hop = 256, 64
+    y = np.pad(y, (0, max(0, n_fft + hop*FP_BINS - len(y))))
+    frames = np.lib.stride_tricks.sliding_window_view(y, n_fft)[::hop]*np.hanning(n_fft).astype(np.float32)
+    mel = _mel_basis(FP_SR, n_fft, FP_MELS, 0.0, FP_SR/2) @ (np.abs(np.fft.rfft(frames, axis=-1))**2).T
+    mel = np.stack([b.mean(1) for b in np.array_split(mel, FP_BINS, axis=1)], 1)
+    v = 10*np.log10(np.maximum(mel, mel.max()*1e-8 + 1e-20)).ravel()
+    v -= v.mean()
+    return (v/max(np.linalg.norm(v), 1e-12)).astype(np.float32), span
+
+def near_duplicates(
+    fps:np.ndarray, # (n, d) fingerprints from `audio_fingerprint`
+    seconds:np.ndarray, # (n,) sounding spans from `audio_fingerprint`: copies last as long (within 3 % + 0.05 s)
+    threshold:float=0.99, # correlation above which two recordings are one (above two takes of one digit by one speaker)
+    block:int=256, # rows compared at once (memory: a few block x n arrays)
+)->list[tuple[int, int, float]]:
+    "Pairs (i, j, correlation) with j < i: recording i is a copy of the earlier j (the first match)"
+    fps, seconds = np.asarray(fps, np.float32), np.asarray(seconds, float)
+    out = []
+    for a in range(0, len(fps), block):
+        c = fps[a:a+block] @ fps.T
+        same_len = np.abs(seconds[a:a+block, None] - seconds[None]) <= 0.03*seconds[None] + 0.05
+        c = np.where(same_len & (np.arange(len(fps))[None] < np.arange(a, a + len(c))[:, None]), c, -1)
+        for r in np.flatnonzero(c.max(1) > threshold):
+            j = int(np.flatnonzero(c[r] > threshold)[0])
+            out.append((a + int(r), j, float(c[r, j])))
+    return out
 
 # %% ../nbs/00_preprocessing.ipynb #1a6f25d6
 CORPORA = {'emodb': read_emodb, 'ravdess': read_ravdess, 'fsdd': read_fsdd, 'digits': read_fsdd,
            'audiomnist': read_audiomnist, 'folder': read_folder, 'synthetic': read_folder}
+DIGIT_CORPORA = ('fsdd', 'digits', 'audiomnist')
 
 def read_corpus(
     corpus:str, # emodb, ravdess, fsdd (or digits), audiomnist, folder, synthetic
-    data_dir:str|Path|None=None, # the corpus folder (synthetic: where to write it; default a temp folder)
+    data_dir:str|Path|None=None, # the corpus folder (synthetic: where to write it unless it holds one; default: temp)
     emotions:list|str='paper', # emotion corpora: 'paper', 'all' or a list
-    progress:bool=True,
+    progress:bool=True, # print what was dropped
+    speaker_pattern:str|None=None, # folder corpora: regular expression on the path whose first group is the speaker
 )->tuple[pd.DataFrame, pd.DataFrame]:
-    "Metadata table of a corpus, with audio facts, deduplicated: (meta, dropped)"
-    if corpus not in CORPORA: raise CorpusError(f"Unknown corpus {corpus!r}: choose one of {', '.join(CORPORA)}")
+    "Metadata of a corpus with audio facts: (meta, dropped); dropped holds repeated names and entries that are no audio"
+    if corpus not in CORPORA:
+        raise CorpusError(f"Unknown corpus {corpus!r}: choose --corpus from {', '.join(CORPORA)}")
     if data_dir is None and corpus != 'synthetic':
-        raise CorpusError(f"{corpus}: give the folder with --data-dir; {DOWNLOAD_HINT.get(corpus, '')}")
+        raise CorpusError(f"{corpus}: give the folder with --data-dir; {DOWNLOAD_HINT.get(corpus, '')}".rstrip('; '))
     if corpus == 'synthetic':
         data_dir = Path(data_dir) if data_dir else Path(tempfile.gettempdir())/'emogen-synthetic'
-        synthetic_corpus(data_dir)
+        if not (data_dir/'manifest.csv').exists(): synthetic_corpus(data_dir)  # `emogen synth` may have written another
     reader = CORPORA[corpus]
     if corpus in ('emodb', 'ravdess'): meta = reader(data_dir, emotions)
-    elif corpus in ('folder', 'synthetic'): meta = reader(data_dir, corpus)
+    elif corpus in ('folder', 'synthetic'): meta = reader(data_dir, corpus, speaker_pattern)
     else: meta = reader(data_dir)
-    kept, dropped = deduplicate(describe_audio(meta), by_name=corpus not in ('folder', 'synthetic'))
-    if progress and len(dropped): print(f"{corpus}: dropped {len(dropped)} duplicates ({dropped.reason.value_counts().to_dict()})")
+    rejected = pd.DataFrame(meta.attrs.get('rejected', []), columns=['path', 'reason', 'detail']).assign(corpus=corpus)
+    kept, dropped = deduplicate(describe_audio(meta), by_name=corpus not in ('folder', 'synthetic'), by_content=False)
+    dropped = pd.concat([dropped, rejected], ignore_index=True)
+    if progress and len(dropped):
+        print(f"{corpus}: set aside {len(dropped)} entries ({dropped.reason.value_counts().to_dict()})")
     return kept, dropped
 
 # %% ../nbs/00_preprocessing.ipynb #7ff4061b
@@ -550,7 +748,8 @@ def download_corpus(
     url:str|None=None, # another mirror
 )->Path:
     "Download and extract a corpus; returns the folder to give `read_corpus` (`--data-dir`)"
-    if corpus not in CORPUS_URLS: raise ValueError(f"No download for {corpus!r}: available are {', '.join(CORPUS_URLS)}")
+    if corpus not in CORPUS_URLS:
+        raise UserValueError(f"No download for {corpus!r}: available are {', '.join(CORPUS_URLS)}")
     u, known, sub = CORPUS_URLS[corpus]
     folder = Path(folder)
     arc = download(url or u, folder/Path(u).name, sha256 or known)
@@ -564,37 +763,71 @@ class Features:
     x:np.ndarray # (N, n_mels, n_frames) normalised log-mel
     audio:np.ndarray|None # (N, samples) standardised waveforms
     meta:pd.DataFrame # aligned with x; `label` indexes `classes`
-    spec:FeatureSpec
-    classes:list
-    folder:Path|None=None
+    spec:FeatureSpec # the transform and its statistics
+    classes:list # class names, in label order
+    folder:Path|None=None # the cache folder
     def __len__(self): return len(self.x)
     def __repr__(self):
-        return (f"Features({len(self)} items {self.spec.shape} of {self.spec.preset!r}, {self.meta.speaker.nunique()} speakers, "
-                f"classes {self.classes})")
+        return (f"Features({len(self)} items {self.spec.shape} of {self.spec.preset!r}, "
+                f"{self.meta.speaker.nunique()} speakers, classes {self.classes})")
 
-def _cache_key(spec:FeatureSpec, meta:pd.DataFrame)->str:
-    h = hashlib.sha1(json.dumps(spec.transform_dict(), sort_keys=True).encode())
-    for p, c in zip(meta.path, meta.hash): h.update(f'{Path(p).name}:{c}'.encode())
+PREPARE_VERSION = 2  # bump when prepare's output changes for the same input: every old cache is then recomputed
+LONG_MODES = ('crop', 'split')
+
+def _cache_key(spec:FeatureSpec, meta:pd.DataFrame, long:str='crop')->str:
+    "emogen's version, PREPARE_VERSION, the transform, the long-file mode and each file's name, digest, speaker, label"
+    from emogen import __version__
+    h = hashlib.sha1(json.dumps({'emogen': __version__, 'prepare': PREPARE_VERSION, 'spec': spec.transform_dict(),
+                                 'long': long}, sort_keys=True).encode())
+    for p, c, s, e in zip(meta.path, meta.hash, meta.speaker, meta.emotion):
+        h.update(f'{Path(p).name}:{c}:{s}:{e}\n'.encode())
     return h.hexdigest()[:12]
 
-def _process_chunk(paths, spec):
-    "Standardise a chunk of files and compute their log-mel as one batch"
-    res = []
-    for p in paths:
-        try: res.append((load_audio(p, spec), ''))
-        except AudioRejected as e: res.append((None, str(e)))
-    ok = np.array([w is not None for w, _ in res])
-    waves = np.stack([w for w, _ in res if w is not None]) if ok.any() else np.zeros((0, spec.n_samples), np.float32)
-    db = log_mel(waves, spec) if len(waves) else np.zeros((0, *spec.shape), np.float32)
-    return {'db': db.astype(np.float32), 'audio': waves, 'ok': ok, 'reason': np.array([r for _, r in res])}
+def _clips(y:np.ndarray, sr:int, spec:FeatureSpec)->list[np.ndarray]:
+    "Consecutive clips of `spec.duration` (a last piece shorter than half a clip is left out)"
+    n = int(round(spec.duration*sr))
+    return [y[..., s:s+n] for s in range(0, y.shape[-1], n) if y.shape[-1] - s >= n//2 or s == 0]
 
-def map_chunks(chunks:list, spec:FeatureSpec, n_jobs:int=2):
+def _process_chunk(paths, spec, long:str='crop'):
+    "Read, fingerprint and standardise a chunk of files; log-mel of all their clips as one batch"
+    waves, item_file, item_clip = [], [], []
+    n = len(paths)
+    reason, detail = np.full(n, '', object), np.full(n, '', object)
+    seconds, span, cropped = np.full(n, np.nan), np.full(n, np.nan), np.zeros(n, bool)
+    fps = np.zeros((n, FP_MELS*FP_BINS), np.float32)
+    for k, p in enumerate(paths):
+        try:
+            y, sr = read_audio(p)
+            pieces = _clips(y, sr, spec) if long == 'split' else [y]
+            ws = [standardise(q, sr, spec) for q in pieces]
+            fps[k], span[k] = audio_fingerprint(y, sr)
+        except AudioRejected as e:
+            reason[k], detail[k] = e.reason, e.detail
+            continue
+        seconds[k] = y.shape[-1]/sr
+        cropped[k] = long == 'crop' and seconds[k] > spec.duration + 1/sr
+        waves += ws
+        item_file += [k]*len(ws)
+        item_clip += list(range(len(ws)))
+    waves = np.stack(waves) if waves else np.zeros((0, spec.n_samples), np.float32)
+    db = log_mel(waves, spec) if len(waves) else np.zeros((0, *spec.shape), np.float32)
+    return {'db': db.astype(np.float32), 'audio': waves, 'ok': reason == '', 'reason': reason.astype(str),
+            'detail': detail.astype(str), 'seconds': seconds, 'span': span, 'cropped': cropped, 'fp': fps,
+            'item_file': np.array(item_file, np.int64), 'item_clip': np.array(item_clip, np.int64)}
+
+def map_chunks(
+    chunks:list, # lists of paths
+    spec:FeatureSpec, # the transform
+    n_jobs:int=2, # chunks computed at once (threads)
+    long:str='crop', # 'crop' (centre) or 'split' (consecutive clips) for files longer than the clip
+):
     "`_process_chunk` over chunks of paths, `n_jobs` at a time (threads, one BLAS thread each), results in order"
-    with threadpool_limits(1), ThreadPoolExecutor(n_jobs) as ex: yield from ex.map(lambda c: _process_chunk(c, spec), chunks)
+    with threadpool_limits(1), ThreadPoolExecutor(n_jobs) as ex:
+        yield from ex.map(lambda c: _process_chunk(c, spec, long), chunks)
 
 def extract_features(
     paths:list, # audio files
-    spec:FeatureSpec,
+    spec:FeatureSpec, # the transform
     chunk:int=32, # files per batch
     n_jobs:int=2, # batches computed at once
 )->tuple[np.ndarray, np.ndarray]:
@@ -605,88 +838,179 @@ def extract_features(
 # %% ../nbs/00_preprocessing.ipynb #b6669083
 def prepare_corpus(
     corpus:str='synthetic', # emodb, ravdess, fsdd/digits, audiomnist, folder, synthetic
-    data_dir:str|Path|None=None, # the corpus folder (not needed for synthetic)
+    data_dir:str|Path|None=None, # the corpus folder (synthetic: default OUT/raw/synthetic)
     preset:str='emogen', # feature preset: emogen, paper, digits, smoke
     out:str|Path='.', # workspace; features go to out/processed/<corpus>/<preset>/
     emotions:list|str='paper', # 'paper' (six emotions), 'all', or a list
-    chunk:int=32, # files per chunk (the unit of resumption)
+    chunk:int=32, # files per chunk (the unit of resumption, and of memory)
     n_jobs:int=2, # chunks computed at once (threads)
     keep_audio:bool=True, # also store the standardised waveforms
-    progress:bool=True,
+    progress:bool=True, # progress bar and summary
     max_chunks:int|None=None, # stop after this many new chunks (to test resumption)
+    speaker_pattern:str|None=None, # folder corpora: regular expression on the path whose first group is the speaker
+    long:str='crop', # files longer than the clip: 'crop' (the centre) or 'split' (consecutive clips, same labels)
 )->Path:
-    "Read, standardise and featurise a corpus into the cache; returns the cache folder"
+    "Read, standardise and featurise a corpus into the cache; returns the cache folder. Bad entries go to rejected.csv"
     spec = feature_spec(preset)
-    folder = processed_dir(out, corpus, preset); folder.mkdir(parents=True, exist_ok=True)
+    if long not in LONG_MODES: raise UserValueError(f"--long {long!r}: choose crop or split")
+    folder = processed_dir(out, corpus, preset)
+    folder.mkdir(parents=True, exist_ok=True)
     syn_dir = Path(out)/'raw'/'synthetic' if corpus == 'synthetic' and data_dir is None else data_dir
-    meta, dropped = read_corpus(corpus, syn_dir, emotions, progress)
-    key = _cache_key(spec, meta)
-    if (folder/'spec.json').exists() and read_json(folder/'spec.json').get('key') == key and (folder/'features.npy').exists():
-        if progress: print(f"{folder}: up to date ({read_json(folder/'spec.json')['n_items']} items)")
+    meta, dropped = read_corpus(corpus, syn_dir, emotions, progress=False, speaker_pattern=speaker_pattern)
+    key = _cache_key(spec, meta, long)
+    done = (folder/'spec.json').exists() and (folder/'features.npy').exists()
+    if done and read_json(folder/'spec.json').get('key') == key:
+        if progress: print(f"{corpus}/{preset}: up to date ({read_json(folder/'spec.json')['n_items']} items)")
         return folder
+    if not len(meta): _refuse(folder, corpus, _rejected_table(meta, dropped))
     parts = folder/'parts'
     for old in parts.glob('*') if parts.exists() else []:
         if old.name != key: shutil.rmtree(old)
-    pdir = parts/key; pdir.mkdir(parents=True, exist_ok=True)
+    pdir = parts/key
+    pdir.mkdir(parents=True, exist_ok=True)
     chunks = [meta.path.values[i:i+chunk] for i in range(0, len(meta), chunk)]
     todo = [i for i in range(len(chunks)) if not (pdir/f'part-{i:05d}.npz').exists()][:max_chunks]
     bar = tqdm(total=len(meta), desc=f'prepare {corpus}/{preset}', unit='file', disable=not progress)
     bar.update(sum(len(c) for i, c in enumerate(chunks) if i not in todo))
-    for i, res in zip(todo, map_chunks([chunks[i] for i in todo], spec, n_jobs)):
+    for i, res in zip(todo, map_chunks([chunks[i] for i in todo], spec, n_jobs, long)):
         with atomic_path(pdir/f'part-{i:05d}.npz') as tmp:
             with open(tmp, 'wb') as fh: np.savez(fh, **res)
         bar.update(len(chunks[i]))
     bar.close()
     if any(not (pdir/f'part-{i:05d}.npz').exists() for i in range(len(chunks))): return None  # stopped by max_chunks
-    return _assemble(folder, pdir, meta, dropped, spec, key, len(chunks), keep_audio, progress)
+    return _assemble(folder, pdir, meta, dropped, spec, key, len(chunks), keep_audio, progress, long)
 
-def _assemble(folder, pdir, meta, dropped, spec, key, n_chunks, keep_audio, progress):
-    "Join the chunks, compute the statistics, normalise, write the cache files atomically"
-    parts = [np.load(pdir/f'part-{i:05d}.npz') for i in range(n_chunks)]
-    ok = np.concatenate([p['ok'] for p in parts]); reasons = np.concatenate([p['reason'] for p in parts])
-    rejected = meta[~ok].assign(reason=reasons[~ok])
-    meta = meta[ok].reset_index(drop=True)
-    if not len(meta): raise ValueError(f"No usable recordings: all {len(ok)} were rejected (see reasons: {rejected.reason.value_counts().to_dict()})")
-    db = np.concatenate([p['db'] for p in parts])
-    raw = db[..., :spec.n_frames_raw]
-    spec = replace(spec, mean=float(raw.mean(dtype=np.float64)), std=float(raw.std(dtype=np.float64)))
-    order = [c for c in EMOTIONS if c in set(meta.emotion)] + sorted(set(meta.emotion) - set(EMOTIONS))
-    meta['label'] = meta.emotion.map({c: i for i, c in enumerate(order)})
-    x = np.lib.format.open_memmap  # write straight to disk: a large corpus need not fit twice in memory
-    with atomic_path(folder/'features.npy') as tmp:
-        arr = x(tmp, 'w+', np.float32, db.shape)
-        for i in range(0, len(db), 256): arr[i:i+256] = normalise(db[i:i+256], spec)
-        arr.flush(); del arr
-    if keep_audio:
-        with atomic_path(folder/'audio.npy') as tmp:
-            with open(tmp, 'wb') as fh: np.save(fh, np.concatenate([p['audio'] for p in parts]))
-    for name, df in [('meta.csv', meta), ('rejected.csv', rejected), ('dropped.csv', dropped)]:
+def _rejected_table(meta:pd.DataFrame, dropped:pd.DataFrame, extra:pd.DataFrame|None=None)->pd.DataFrame:
+    "One table of every entry set aside: path, speaker, emotion, reason, detail"
+    cols = ['path', 'corpus', 'speaker', 'emotion', 'reason', 'detail']
+    parts = [d for d in (dropped, extra) if d is not None and len(d)] or [pd.DataFrame(columns=cols)]
+    t = pd.concat(parts, ignore_index=True)
+    return t.reindex(columns=cols + [c for c in t.columns if c not in cols and c != 'hash'])
+
+def _refuse(folder:Path, corpus:str, rejected:pd.DataFrame):
+    "Write rejected.csv and stop with one line: no recording of the corpus is usable"
+    with atomic_path(folder/'rejected.csv') as tmp: rejected.to_csv(tmp, index=False)
+    counts = ', '.join(f'{k} {v}' for k, v in rejected.reason.value_counts().items())
+    raise CorpusError(f"{corpus}: no usable recording; all {len(rejected)} entries were rejected ({counts}): "
+                      f"the reasons are in {folder/'rejected.csv'}")
+
+def _write_npy(path:Path, shape:tuple, blocks):
+    "Write an .npy file block by block (plain writes: the file's pages do not count in the process's memory)"
+    with atomic_path(path) as tmp, open(tmp, 'wb') as fh:
+        np.lib.format.write_array_header_2_0(fh, {'descr': np.lib.format.dtype_to_descr(np.dtype(np.float32)),
+                                                  'fortran_order': False, 'shape': tuple(shape)})
+        for b in blocks: fh.write(np.ascontiguousarray(b, np.float32).tobytes())
+
+def _content_duplicates(meta:pd.DataFrame, ok:np.ndarray, fps:np.ndarray, span:np.ndarray)->pd.DataFrame:
+    "Readable recordings that repeat another: reason and detail per dropped row"
+    by_rate = meta.assign(_n=meta.path.str.len())
+    first = by_rate.sort_values(['sample_rate', '_n'], ascending=[False, True], kind='stable')
+    order = [i for i in first.index if ok[i]]  # the original: highest rate, then the shortest name (not "x (1).wav")
+    rows = []
+    for a, b, c in near_duplicates(fps[order], span[order]):
+        i, j = order[a], order[b]
+        same_spk = str(meta.speaker[i]) == str(meta.speaker[j])
+        how = 'identical bytes to' if meta.hash[i] == meta.hash[j] and meta.hash[i] else f'correlation {c:.3f} with'
+        rows.append({'index': i, 'reason': 'duplicate content' if same_spk else 'duplicate across speakers',
+                     'detail': f"{how} {meta.path[j]}" + ('' if same_spk else
+                                                          f" (speaker {meta.speaker[j]}, here {meta.speaker[i]})")})
+    return pd.DataFrame(rows, columns=['index', 'reason', 'detail']).set_index('index')
+
+def _assemble(folder, pdir, meta, dropped, spec, key, n_chunks, keep_audio, progress, long='crop'):
+    "Join the chunks in three streaming passes (facts, statistics, writing): memory holds one chunk, never the corpus"
+    part = lambda i: np.load(pdir/f'part-{i:05d}.npz')
+    small = ['reason', 'detail', 'seconds', 'span', 'cropped', 'fp', 'item_file', 'item_clip']
+    facts, offset = {k: [] for k in small + ['chunk']}, 0
+    for i in range(n_chunks):  # pass 1: per-file facts and fingerprints
+        with part(i) as z:
+            for k in small: facts[k].append(z[k] + offset if k == 'item_file' else z[k])
+            facts['chunk'].append(np.full(len(z['item_file']), i))
+            offset += len(z['reason'])
+    f = {k: np.concatenate(v) for k, v in facts.items()}
+    ok = f['reason'] == ''
+    dups = _content_duplicates(meta, ok, f['fp'], f['span'])
+    bad = meta.assign(reason=f['reason'], detail=f['detail'])
+    bad.loc[dups.index, ['reason', 'detail']] = dups[['reason', 'detail']].values
+    keep_file = (bad.reason == '').values
+    rejected = _rejected_table(meta, dropped, bad[~keep_file])
+    keep_item = keep_file[f['item_file']]
+    if not keep_item.any(): _refuse(folder, meta.corpus.iloc[0] if len(meta) else '?', rejected)
+    items = meta.iloc[f['item_file'][keep_item]].reset_index(drop=True)
+    if long == 'split':
+        clip = f['item_clip'][keep_item]
+        items = items.assign(clip=clip, start=clip*spec.duration)
+    total, total_sq, count = 0.0, 0.0, 0
+    for i in range(n_chunks):  # pass 2: dataset statistics over the kept items
+        with part(i) as z: raw = z['db'][keep_item[f['chunk'] == i]][..., :spec.n_frames_raw].astype(np.float64)
+        total, total_sq, count = total + raw.sum(), total_sq + (raw**2).sum(), count + raw.size
+    mean = total/count
+    spec = replace(spec, mean=float(mean), std=float(np.sqrt(max(total_sq/count - mean**2, 1e-12))))
+    def blocks(name):  # pass 3: normalised features and waveforms, chunk by chunk
+        for i in range(n_chunks):
+            with part(i) as z:
+                a = z[name][keep_item[f['chunk'] == i]]
+            yield normalise(a, spec) if name == 'db' else a
+    n = int(keep_item.sum())
+    _write_npy(folder/'features.npy', (n, *spec.shape), blocks('db'))
+    if keep_audio: _write_npy(folder/'audio.npy', (n, spec.n_samples), blocks('audio'))
+    elif (folder/'audio.npy').exists(): (folder/'audio.npy').unlink()
+    order = [c for c in EMOTIONS if c in set(items.emotion)] + sorted(set(items.emotion) - set(EMOTIONS))
+    items['label'] = items.emotion.map({c: i for i, c in enumerate(order)})
+    dup_rows = rejected[rejected.reason.astype(str).str.startswith('duplicate')]
+    for name, df in [('meta.csv', items), ('rejected.csv', rejected), ('dropped.csv', dup_rows)]:
         with atomic_path(folder/name) as tmp: df.to_csv(tmp, index=False)
-    info = {'key': key, 'spec': spec.to_dict(), 'classes': order, 'n_items': len(meta), 'n_rejected': len(rejected),
-            'n_dropped': len(dropped), 'n_speakers': int(meta.speaker.nunique()), 'corpus': meta.corpus.iloc[0],
+    info = {'key': key, 'spec': spec.to_dict(), 'classes': order, 'n_items': n, 'n_files': int(keep_file.sum()),
+            'n_rejected': len(rejected), 'n_dropped': len(dup_rows),
+            'rejected_by_reason': rejected.reason.value_counts().to_dict(),
+            'n_cropped': int((f['cropped'] & keep_file).sum()), 'long': long,
+            'n_split': int(((f['seconds'] > spec.duration) & keep_file).sum()) if long == 'split' else 0,
+            'n_speakers': int(items.speaker.nunique()), 'corpus': items.corpus.iloc[0],
+            'versions': {'emogen': _emogen_version(), 'prepare': PREPARE_VERSION},
             'created': datetime.datetime.now().isoformat(timespec='seconds')}
     write_json(folder/'spec.json', info)
     shutil.rmtree(pdir.parent, ignore_errors=True)
-    if progress:
-        print(f"{folder}: {len(meta)} items, {info['n_speakers']} speakers, {len(order)} classes; "
-              f"{len(rejected)} rejected, {len(dropped)} duplicates dropped")
-        if len(rejected): print(rejected.reason.value_counts().to_string())
+    if progress: print(prepare_summary(info))
     return folder
+
+def _emogen_version()->str:
+    from emogen import __version__
+    return __version__
+
+def prepare_summary(
+    info:dict, # the spec.json of a prepared corpus
+)->str:
+    "The lines `prepare` prints: items, speakers, classes, what was set aside (by reason) and what was cropped or split"
+    lines = [f"{info['corpus']}/{info['spec']['preset']}: {info['n_items']} items, {info['n_speakers']} speakers, "
+             f"{len(info['classes'])} classes; {info['n_rejected']} entries rejected"]
+    for reason, k in info.get('rejected_by_reason', {}).items(): lines.append(f"  {k:>6}  {reason}")
+    if info.get('n_rejected'): lines.append("  (rejected.csv in the cache folder lists every one with its detail)")
+    dur = info['spec']['duration']
+    if info.get('n_cropped'):
+        lines.append(f"{info['n_cropped']} recordings longer than {dur:g} s were cropped to their middle {dur:g} s "
+                     "(--long split cuts them into consecutive clips instead)")
+    if info.get('n_split'):
+        lines.append(f"{info['n_split']} recordings longer than {dur:g} s were split into {dur:g} s clips")
+    return '\n'.join(lines)
 
 def load_features(
     out:str|Path='.', # workspace given to `prepare_corpus`
-    corpus:str='synthetic',
-    preset:str='emogen',
+    corpus:str='synthetic', # the corpus name given to `prepare_corpus`
+    preset:str='emogen', # its feature preset
     mmap:bool=True, # memory-map the arrays instead of reading them
 )->Features:
     "Open a prepared corpus"
     folder = processed_dir(out, corpus, preset)
     if not (folder/'spec.json').exists():
-        raise FileNotFoundError(f"No prepared corpus at {folder}: run `emogen prepare --corpus {corpus} --preset {preset} --out {out}` first")
-    info = read_json(folder/'spec.json'); mode = 'r' if mmap else None
+        raise MissingInputError(f"No prepared corpus at {folder}: run `emogen prepare --corpus {corpus} "
+                                f"--features {preset} "
+                                f"--out {out}` first")
+    info = read_json(folder/'spec.json')
+    mode = 'r' if mmap else None
     audio = np.load(folder/'audio.npy', mmap_mode=mode) if (folder/'audio.npy').exists() else None
-    meta = pd.read_csv(folder/'meta.csv', dtype={'speaker': str, 'emotion': str, 'text': str, 'version': str, 'statement': str})
-    return Features(np.load(folder/'features.npy', mmap_mode=mode), audio, meta, FeatureSpec.from_dict(info['spec']), info['classes'], folder)
+    text_columns = {'speaker': str, 'emotion': str, 'text': str, 'version': str, 'statement': str}
+    meta = pd.read_csv(folder/'meta.csv', dtype=text_columns)
+    return Features(np.load(folder/'features.npy', mmap_mode=mode), audio, meta, FeatureSpec.from_dict(info['spec']),
+                    info['classes'], folder)
 
 # %% ../nbs/00_preprocessing.ipynb #38261e19
 @dataclass
@@ -697,7 +1021,9 @@ class Fold:
     test:np.ndarray
     test_speakers:list
     val_speakers:list
-    def __repr__(self): return f"Fold(test={self.test_speakers}, val={self.val_speakers}, n={len(self.train)}/{len(self.val)}/{len(self.test)})"
+    def __repr__(self):
+        n = f'{len(self.train)}/{len(self.val)}/{len(self.test)}'
+        return f"Fold(test={self.test_speakers}, val={self.val_speakers}, n={n})"
 
 def speaker_folds(
     meta:pd.DataFrame, # needs a `speaker` column
@@ -707,7 +1033,11 @@ def speaker_folds(
 )->list[Fold]:
     "Speaker-independent folds with validation speakers inside the training side"
     spk = np.array(sorted(meta.speaker.astype(str).unique()))
-    if len(spk) < 2 + (n_val_speakers > 0): raise ValueError(f"Speaker-independent folds need at least {2 + (n_val_speakers > 0)} speakers; this corpus has {len(spk)}")
+    need = 2 + (n_val_speakers > 0)
+    if len(spk) < need:
+        raise CorpusError(f"Speaker-independent folds need at least {need} speakers; this corpus has {len(spk)}: "
+                          "use a corpus "
+                          "with more speakers (folder corpora: a manifest with a speaker column, or --speaker-pattern)")
     rng = np.random.default_rng(seed)
     groups = [[s] for s in spk] if n_folds is None else [list(g) for g in np.array_split(spk, n_folds)]
     s_arr = meta.speaker.astype(str).values; folds = []
@@ -724,34 +1054,54 @@ def check_folds(folds:list[Fold], meta:pd.DataFrame):
     s = meta.speaker.astype(str).values
     for i, f in enumerate(folds):
         a, b, c = set(s[f.train]), set(s[f.val]), set(s[f.test])
-        if a & b or a & c or b & c: raise AssertionError(f"fold {i}: speakers {sorted((a & b) | (a & c) | (b & c))} cross sides")
+        if a & b or a & c or b & c:
+            raise AssertionError(f"fold {i}: speakers {sorted((a & b) | (a & c) | (b & c))} cross sides")
         if len(f.train) + len(f.val) + len(f.test) != len(meta): raise AssertionError(f"fold {i} does not cover every item")
 
 # %% ../nbs/00_preprocessing.ipynb #586a0b0f
+def default_features(
+    corpus:str, # the corpus name
+    features:str|None=None, # the feature preset asked for, if any
+)->str:
+    "The feature preset: the one asked for, else `digits` for digit corpora and `emogen` for the others"
+    if features: return features
+    return 'digits' if corpus in DIGIT_CORPORA else 'emogen'
+
 @call_parse
 def prepare_cli(
     corpus:str='synthetic', # emodb, ravdess, fsdd (digits), audiomnist, folder, synthetic
-    data_dir:str=None, # the corpus folder (not needed for synthetic)
-    preset:str='emogen', # feature preset: emogen, paper, digits, smoke
-    out:str='.', # workspace: features go to OUT/processed/CORPUS/PRESET
+    data_dir:str=None, # the corpus folder (default: none; synthetic is written to OUT/raw/synthetic)
+    features:str=None, # feature preset: emogen, paper, digits, smoke (default: digits for digit corpora, else emogen)
+    out:str='.', # workspace: features go to OUT/processed/CORPUS/FEATURES
     all_emotions:bool=False, # keep every emotion of the corpus (EmoDB: boredom; RAVDESS: calm, surprise)
+    speaker_pattern:str=None, # folder corpora without a speaker column: a regular expression on the path, group 1
+    long:str='crop', # recordings longer than the clip: crop (keep the middle) or split (consecutive clips)
     n_jobs:int=2, # chunks computed at once (threads)
+    quiet:bool=False, # no progress bar
 ):
-    "Read a corpus and write its normalised log-mel feature cache"
-    try: folder = prepare_corpus(corpus, data_dir, preset if corpus not in ('fsdd', 'digits', 'audiomnist') or preset != 'emogen' else 'digits',
-                                 out, 'all' if all_emotions else 'paper', n_jobs=n_jobs)
-    except (CorpusError, FileNotFoundError) as e: print(f"emogen prepare: {e}"); return 2
+    "Read a corpus and write its normalised log-mel feature cache; entries that cannot be used go to rejected.csv"
+    features = default_features(corpus, features)
+    folder = prepare_corpus(corpus, data_dir, features, out, 'all' if all_emotions else 'paper', n_jobs=n_jobs,
+                            progress=not quiet, speaker_pattern=speaker_pattern, long=long)
+    if quiet: print(prepare_summary(read_json(folder/'spec.json')))
     m = pd.read_csv(folder/'meta.csv', dtype=str)
     print(m.groupby('emotion').size().rename('items').to_frame().T.to_string())
     return 0
 
 @call_parse
 def synth_cli(
-    folder:str='synthetic-corpus', # where to write the WAVs and manifest.csv
-    n_speakers:int=8, # synthetic speakers (half female)
+    data_dir:str=None, # where to write the WAVs and manifest.csv (default: OUT/raw/synthetic, for --corpus synthetic)
+    out:str='.', # workspace
+    speakers:int=8, # synthetic speakers (half female)
     per_class:int=6, # utterances per speaker and emotion
-    seed:int=0,
+    seed:int=0, # random seed of the voices and utterances
 ):
-    "Write the built-in synthetic emotional-speech corpus"
-    m = synthetic_corpus(folder, n_speakers, per_class, seed=seed)
+    "Write the built-in synthetic emotional-speech corpus (WAV files and manifest.csv)"
+    folder = Path(data_dir) if data_dir else Path(out)/'raw'/'synthetic'
+    if speakers < 1 or per_class < 1: raise UserValueError(f"--speakers and --per-class must be at least 1")
+    if (folder/'manifest.csv').exists():
+        old = pd.read_csv(folder/'manifest.csv', dtype=str)
+        if old.speaker.nunique() != speakers or len(old) != speakers*per_class*len(PAPER_EMOTIONS):
+            for d in {folder/Path(p).parent for p in old.path}: shutil.rmtree(d, ignore_errors=True)
+    m = synthetic_corpus(folder, speakers, per_class, seed=seed)
     print(f"{len(m)} utterances of {m.speaker.nunique()} speakers written to {folder}")
