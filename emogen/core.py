@@ -460,8 +460,9 @@ def cli_parser(
             kw = dict(action=argparse.BooleanOptionalAction if default else 'store_true')
         else: kw = dict(type=_option_type(d['anno']) or str, metavar=name.upper())
         doc = _help(d['docment'], default)
-        p.add_argument(f"--{name.replace('_', '-')}", dest=name, default=default, help=doc, **kw)
-        if '_' in name: p.add_argument(f'--{name}', dest=name, default=argparse.SUPPRESS, help=argparse.SUPPRESS, **kw)
+        opt = name.rstrip('_').replace('_', '-')  # `in_` (a Python keyword as a parameter) is the option --in
+        p.add_argument(f"--{opt}", dest=name, default=default, help=doc, **kw)
+        if opt != name: p.add_argument(f'--{name}', dest=name, default=argparse.SUPPRESS, help=argparse.SUPPRESS, **kw)
     return p
 
 # %% ../nbs/00a_core.ipynb #f5d20493

@@ -413,12 +413,13 @@ def prior_config(
 )->DiffusionConfig:
     "The diffusion config of the prior: emogen's U-Net sizes, unconditional (no label dropout)"
     if variant not in PRIOR_VARIANTS: raise UserError(f"unknown prior variant {variant!r}: choose one of {', '.join(PRIOR_VARIANTS)}")
-    unet = {'smoke': 'smoke', 'cpu': 'smoke', 'gpu': 'cpu'}.get(size)
+    unet = {'smoke': 'smoke', 'cpu': 'smoke', 'gpu': 'pixel-cpu'}.get(size)  # the prior works on features: pixel space
     if unet is None: raise UserError(f"unknown prior size {size!r}: choose smoke, cpu or gpu")
     base = DiffusionConfig.for_preset(unet)
     train = {'smoke': dict(epochs=2, val_repeats=1), 'cpu': dict(epochs=30, batch_size=8, lr=1e-3, warmup=50, ema_decay=0.99,
              patience=None, val_repeats=1), 'gpu': {}}[size]
-    return replace(base, unet=replace(base.unet, **PRIOR_VARIANTS[variant]), p_uncond=0., **{**train, **over})
+    fixed = {'prediction': 'eps', 'clip_x0': 5.0}  # the prior's objective and clamp, as benchmarked in bench/enhancement.py
+    return replace(base, unet=replace(base.unet, **PRIOR_VARIANTS[variant]), p_uncond=0., **{**fixed, **train, **over})
 
 # %% ../nbs/06_enhancement.ipynb #7a11d530
 def clean_segments(
@@ -477,7 +478,7 @@ def ddrm_denoise(
         tt = torch.full((len(y),), t, dtype=torch.long, device=dev)
         xvp = x/math.sqrt(1 + st**2)  # the variance-preserving input the network was trained on
         x0, _ = predict_x0_eps(s, xvp, tt, model(xvp, tt, labels), model.config.prediction)
-        if model.config.clip_x0: x0 = x0.clamp(-model.config.clip_x0, model.config.clip_x0)
+        if model.clip_range(): x0 = x0.clamp(*model.clip_range())
         z = noise() if sn > 0 else torch.zeros_like(y)
         gen = x0 + math.sqrt(1 - eta**2)*sn*(y - x0)/sy.clamp(min=1e-12) + eta*sn*z
         obs = (1 - eta_b)*x0 + eta_b*y + (sn**2 - (eta_b*sy)**2).clamp(min=0).sqrt()*z

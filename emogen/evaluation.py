@@ -749,6 +749,8 @@ class DiffusionSampler:
         self.diffusion, self.steps, self.guidance = diffusion, steps, guidance
     def sample(self, labels, generator=None):
         return self.diffusion.sample(labels, generator=generator, steps=self.steps, guidance=self.guidance)
+    def convert(self, x, labels, generator=None):
+        return self.diffusion.convert(x, labels, generator=generator, steps=self.steps, guidance=self.guidance)
 
 def vae_factory(
     preset:str='cpu', # VAEConfig preset
@@ -847,10 +849,7 @@ def default_arms(
     if has_vae: arms['real+vae'] = v
     if has_diff: arms['real+diffusion'] = d
     if has_vae and has_diff: arms['real+refined'] = Refine(v, d, steps=steps)
-    if provides('emogen.diffusion', 'conversion_factory'):
-        import emogen.diffusion
-        arms['real+converted'] = Convert(emogen.diffusion.conversion_factory(generator_preset, steps=steps, **ov))
-    else: notes['real+converted'] = 'skipped: emogen.diffusion has no conversion_factory yet'
+    if has_diff: arms['real+converted'] = Convert(d)  # SDEdit of other emotions' real items with the same model
     if has_diff: arms['real+diffusion-shuffled'] = ShuffledLabels(d)
     return arms
 
@@ -988,7 +987,7 @@ def run_benchmark(
         from emogen.preprocessing import speaker_folds
         folds = speaker_folds(meta, n_folds=n_folds, n_val_speakers=n_val_speakers)
     folds = list(folds)[:max_folds]
-    x, y = np.asarray(x, np.float32), np.asarray(meta.label.values, int)
+    x, y = np.asarray(x, np.float32), np.array(meta.label.values, int)  # a writable copy: torch warns on read-only
     n_classes = len(classes)
     for k, f in enumerate(folds):
         shared = set(_speakers(meta, f.test)) & set(_speakers(meta, np.concatenate([f.train, f.val])))
