@@ -6,7 +6,7 @@
 from __future__ import annotations
 import os, sys, json, random, hashlib, tempfile, importlib, contextlib, argparse, difflib, inspect
 from pathlib import Path
-import time, copy, math
+import time, copy, math, dataclasses
 import numpy as np
 import torch
 import pandas as pd
@@ -17,9 +17,9 @@ from fastcore.docments import docments
 # %% auto #0
 __all__ = ['IN_TEST', 'COMMANDS', 'real_data_dir', 'get_device', 'UserError', 'MissingInputError', 'UserValueError',
            'seed_everything', 'rng_state', 'set_rng_state', 'flatten_state', 'unflatten_state', 'atomic_path',
-           'write_json', 'read_json', 'CheckpointMismatch', 'save_checkpoint', 'load_checkpoint', 'EarlyStopping',
-           'check_finite', 'EMA', 'fit', 'plot_history', 'processed_dir', 'models_dir', 'experiment_dir', 'cli_parser',
-           'main']
+           'write_json', 'read_json', 'DictConfig', 'CheckpointMismatch', 'save_checkpoint', 'load_checkpoint',
+           'EarlyStopping', 'check_finite', 'EMA', 'fit', 'plot_history', 'processed_dir', 'models_dir',
+           'experiment_dir', 'cli_parser', 'main']
 
 # %% ../nbs/00a_core.ipynb #2fadefc9
 IN_TEST = bool(os.environ.get('IN_TEST'))  # set by `nbdev_test`: shrink work with it, don't skip it
@@ -140,6 +140,16 @@ def write_json(
 def read_json(
     path, # a JSON file
 ): return json.loads(Path(path).read_text())
+
+# %% ../nbs/00a_core.ipynb #dictconfig0
+class DictConfig:
+    "Mixin of config dataclasses: a dict round trip for JSON and checkpoints (unknown keys ignored, lists back to tuples)"
+    def to_dict(self)->dict: return dataclasses.asdict(self)
+    @classmethod
+    def from_dict(cls, d:dict):
+        "Rebuild from `to_dict()` (or its JSON round trip); keys the class does not know are ignored"
+        names = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.items() if k in names})
 
 # %% ../nbs/00a_core.ipynb #91ace523
 class CheckpointMismatch(UserError, ValueError):

@@ -17,7 +17,7 @@ from torch.utils.data import DataLoader, TensorDataset
 from tqdm.auto import tqdm
 from fastcore.script import call_parse
 from .core import (IN_TEST, seed_everything, get_device, check_finite, fit, save_checkpoint, load_checkpoint,
-                         write_json, models_dir, plot_history, UserError)
+                         write_json, models_dir, plot_history, UserError, DictConfig)
 from .preprocessing import FeatureSpec, load_features, speaker_folds, features_to_audio, audio_to_features
 
 # %% auto #0
@@ -31,7 +31,7 @@ __all__ = ['RUN_SIZES', 'VAEConfig', 'spec_shape', 'conv_bn', 'up_bn', 'ResBlock
 
 # %% ../nbs/02_vae_modeling.ipynb #08f0ec5d
 @dataclass
-class VAEConfig:
+class VAEConfig(DictConfig):
     "Architecture, loss and training settings of the conditional VAE (defaults: the reference's)"
     latent_dim:int=32 # size of the latent code
     channels:tuple=(32, 64, 128, 256) # encoder channels, one stride-2 stage each; the decoder mirrors them
@@ -50,12 +50,6 @@ class VAEConfig:
     clip:float=0.5 # gradient-norm clipping
     weight_decay:float=0.0 # AdamW weight decay (0: Adam)
 
-    def to_dict(self)->dict: return asdict(self)
-    @classmethod
-    def from_dict(cls, d:dict):
-        "Rebuild from `to_dict()` (or its JSON round trip); unknown keys are ignored"
-        names = {f.name for f in fields(cls)}
-        return cls(**{k: tuple(v) if isinstance(v, list) else v for k,v in d.items() if k in names})
     @classmethod
     def for_preset(cls, name:str='cpu'):
         "'smoke' (tiny, for tests), 'cpu' (one residual block per stage), 'gpu' and 'paper' (two per stage)"
@@ -368,7 +362,7 @@ def latent_means(model:CondVAE, x, y, batch_size:int=64)->np.ndarray:
 
 # %% ../nbs/02_vae_modeling.ipynb #823fcfcd
 @dataclass
-class AEConfig:
+class AEConfig(DictConfig):
     "Architecture, loss and training budget of the spatial-latent autoencoder"
     channels:tuple=(16, 32) # channels after each stride-2 stage (2 stages: 4x down per axis)
     z_channels:int=4 # latent channels
@@ -383,12 +377,6 @@ class AEConfig:
 
     @property
     def factor(self)->int: return 2**len(self.channels)
-    def to_dict(self)->dict: return asdict(self)
-    @classmethod
-    def from_dict(cls, d:dict):
-        "Rebuild from `to_dict()` (or its JSON round trip); unknown keys are ignored"
-        names = {f.name for f in fields(cls)}
-        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.items() if k in names})
     @classmethod
     def for_preset(cls, name:str='cpu'):
         "'smoke' (tests), 'tiny' and 'cpu' (the CPU pipeline), 'gpu'"
