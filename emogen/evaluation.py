@@ -670,7 +670,7 @@ def fit_ser(
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
         sched.step()
-        losses.append(float(loss))
+        losses.append(loss.item())
         if step % config.eval_every == 0 or step == n_steps:
             ua = classification_metrics(y_val, predict_logits(model, x_val, device=dev).argmax(1), n_classes)['UA']
             hist.append({'step': step, 'train_loss': float(np.mean(losses)), 'val_UA': ua,

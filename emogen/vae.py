@@ -6,7 +6,7 @@
 from __future__ import annotations
 import math, json
 import emogen
-from dataclasses import dataclass, asdict, fields
+from dataclasses import dataclass
 from pathlib import Path
 import numpy as np
 import pandas as pd
