@@ -2,10 +2,12 @@
 
 Pairs: EmoDB utterances (the paper's six emotions) plus white, pink, brown, babble or hum noise (in turn) at 0, 5 and
 10 dB, at 16 kHz. Speakers, fixed before any run: test 03, 10 (male), 08, 09 (female); validation 11, 13; training
-12, 14, 15, 16. Babble comes from other speakers of the same side. Nothing is tuned: every setting below is fixed a
-priori, and validation speakers only pick SEGAN's best epoch and the judge's C.
+12, 14, 15, 16. Babble comes from other speakers of the same side. Every setting is fixed a priori except three
+chosen on the validation speakers (the test speakers unread) by bench/enhancement_val.py with rules written before
+its runs: the SEGAN variant (--segan-arm) and the refiner's strength and gate (--strength, --gate-db). Validation
+speakers also pick SEGAN's best epoch and the judge's C.
 
-Four rows per SNR: noisy / SEGAN / refiner on noisy / SEGAN + refiner (strength 1), scored by PESQ (wide band), STOI,
+Four rows per SNR: noisy / SEGAN / refiner on noisy / SEGAN + refiner, scored by PESQ (wide band), STOI,
 ESTOI, SI-SDR and the judge's UA (openSMILE ComParE_2016 functionals + class-balanced logistic regression from
 emogen.evaluation, trained on the clean recordings of the training speakers, C chosen on the validation speakers),
 plus the judge's UA on the clean test speech. Per SNR: the mean over the 4 test speakers (each speaker's mean first)
@@ -14,7 +16,10 @@ depthwise-separable, 2 heads) are compared at the same number of optimiser steps
 
 Usage: python bench/enhancement.py [--out results/enhancement] [--work /tmp/emogen-enh] [--per-speaker 8]
        [--segan-steps 600] [--prior-steps 150] [--variant-steps 30] [--refine-steps 4] [--seed 0]
-The committed results/enhancement/ come from the defaults, then the variants at the prior's own schedule:
+       [--segan-arm NAME] [--strength 1.0] [--gate-db DB]
+The committed results/enhancement/ come from (results/enhancement/command.txt)
+       python bench/enhancement.py --segan-arm residual+stft --strength 0.5 --gate-db 0.0 --variant-steps 0
+and variants.csv from the variants at the prior's own schedule (the prior is unchanged since):
        python bench/enhancement.py --variants-only --variant-steps 150     (rewrites variants.csv)
 Run both with OMP_NUM_THREADS=1; about 12 + 12 minutes of one shared CPU core.
 """

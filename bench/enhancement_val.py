@@ -62,6 +62,8 @@ def main():
     ap.add_argument('--work', default='/tmp/emogen-enhval', help="where each arm's SEGAN checkpoints go")
     ap.add_argument('--refine-steps', type=int, default=4)
     ap.add_argument('--refine-per-speaker', type=int, default=4)
+    ap.add_argument('--strengths', default='0.25,0.5,1.0', help="the refiner's strengths tried")
+    ap.add_argument('--gates', default='none,0', help="gates tried (dB; 'none': every bin refined)")
     ap.add_argument('--pick', choices=['arm', 'refiner'], help="print the choice the fixed rule makes from the results")
     a = ap.parse_args()
     if a.pick == 'arm': return print(pick_arm(Path(a.out)))
@@ -109,8 +111,8 @@ def main():
         base = {'noisy': scores(vr, vr.noisy), 'SEGAN': scores(vr, seg)}
         rrows = [{'input': k, 'strength': 0., 'gate_db': None, 'snr': s, **r} for k, b in base.items()
                  for s, r in b.iterrows()]
-        for strength in (0.25, 0.5, 1.0):
-            for gate in (None, 0.):
+        for strength in map(float, a.strengths.split(',')):
+            for gate in [None if g == 'none' else float(g) for g in a.gates.split(',')]:
                 for name, e in (('noisy', [None]*len(vr)), ('SEGAN', seg)):
                     w = [refine_wave(prior, x, ei, strength, a.refine_steps, seed=a.seed, gate_db=gate)
                          for x, ei in zip(vr.noisy, e)]

@@ -253,7 +253,7 @@ def de_emphasis(
 
 # %% ../nbs/06_enhancement.ipynb #2f5bb44a
 # what the cpu size changes from the paper's recipe (chosen on validation speakers by bench/enhancement_val.py)
-CPU_SEGAN_VARIANT = dict(residual=True)
+CPU_SEGAN_VARIANT = dict(residual=True, stft_weight=1.)
 
 @dataclass
 class SEGANConfig(DictConfig):
