@@ -2,10 +2,12 @@
 
 Pairs: EmoDB utterances (the paper's six emotions) plus white, pink, brown, babble or hum noise (in turn) at 0, 5 and
 10 dB, at 16 kHz. Speakers, fixed before any run: test 03, 10 (male), 08, 09 (female); validation 11, 13; training
-12, 14, 15, 16. Babble comes from other speakers of the same side. Nothing is tuned: every setting below is fixed a
-priori, and validation speakers only pick SEGAN's best epoch and the judge's C.
+12, 14, 15, 16. Babble comes from other speakers of the same side. Every setting is fixed a priori except three
+chosen on the validation speakers (the test speakers unread) by bench/enhancement_val.py with rules written before
+its runs: the SEGAN variant (--segan-arm) and the refiner's strength and gate (--strength, --gate-db). Validation
+speakers also pick SEGAN's best epoch and the judge's C.
 
-Four rows per SNR: noisy / SEGAN / refiner on noisy / SEGAN + refiner (strength 1), scored by PESQ (wide band), STOI,
+Four rows per SNR: noisy / SEGAN / refiner on noisy / SEGAN + refiner, scored by PESQ (wide band), STOI,
 ESTOI, SI-SDR and the judge's UA (openSMILE ComParE_2016 functionals + class-balanced logistic regression from
 emogen.evaluation, trained on the clean recordings of the training speakers, C chosen on the validation speakers),
 plus the judge's UA on the clean test speech. Per SNR: the mean over the 4 test speakers (each speaker's mean first)
@@ -14,7 +16,10 @@ depthwise-separable, 2 heads) are compared at the same number of optimiser steps
 
 Usage: python bench/enhancement.py [--out results/enhancement] [--work /tmp/emogen-enh] [--per-speaker 8]
        [--segan-steps 600] [--prior-steps 150] [--variant-steps 30] [--refine-steps 4] [--seed 0]
-The committed results/enhancement/ come from the defaults, then the variants at the prior's own schedule:
+       [--segan-arm NAME] [--strength 1.0] [--gate-db DB]
+The committed results/enhancement/ come from (results/enhancement/command.txt)
+       python bench/enhancement.py --segan-arm residual+stft --strength 0.5 --gate-db 0.0 --variant-steps 0
+and variants.csv from the variants at the prior's own schedule (the prior is unchanged since):
        python bench/enhancement.py --variants-only --variant-steps 150     (rewrites variants.csv)
 Run both with OMP_NUM_THREADS=1; about 12 + 12 minutes of one shared CPU core.
 """
@@ -34,6 +39,24 @@ from emogen.enhancement import (make_pairs, load_mono, SEGANConfig, fit_segan, s
 TEST, VAL = ['03', '10', '08', '09'], ['11', '13']
 NOISES = ('white', 'pink', 'brown', 'babble', 'hum')
 ROWS = ['noisy', 'SEGAN', 'refiner on noisy', 'SEGAN + refiner']
+# SEGAN variants compared on the validation speakers by bench/enhancement_val.py (changes to the cpu size)
+PAPER = dict(residual=False, adv_weight=1., stft_weight=0.)  # the paper's formulation and loss
+ARMS = {'paper': PAPER,
+        'residual': dict(residual=True),
+        'residual+stft': dict(residual=True, stft_weight=1.),
+        'residual+stft+adv0.1': dict(residual=True, stft_weight=1., adv_weight=0.1),
+        'residual+adv0': dict(residual=True, adv_weight=0.),
+        'residual+stft+adv0': dict(residual=True, stft_weight=1., adv_weight=0.),
+        'residual+lr2e-4': dict(residual=True, lr=2e-4),
+        'residual+stft+wide': dict(residual=True, stft_weight=1., channels=(16, 32, 32, 64, 64, 128, 128))}
+
+
+def segan_config(arm=None, steps=600):
+    "the cpu size (with `arm`'s changes over the paper's formulation, when given) for `steps` optimiser steps"
+    cfg = SEGANConfig.for_preset('cpu')
+    if arm is not None: cfg = replace(cfg, **{**PAPER, **ARMS[arm]})
+    per_epoch = min(150, steps)
+    return replace(cfg, epochs=max(1, steps//per_epoch), max_batches=per_epoch)
 
 
 def ci95(v):
@@ -88,7 +111,12 @@ def main():
     ap.add_argument('--per-speaker', type=int, default=8); ap.add_argument('--segan-steps', type=int, default=600)
     ap.add_argument('--prior-steps', type=int, default=150); ap.add_argument('--variant-steps', type=int, default=30)
     ap.add_argument('--refine-steps', type=int, default=4); ap.add_argument('--seed', type=int, default=0)
+    ap.add_argument('--strength', type=float, default=1.0, help="the refiner's strength (chosen on validation speakers)")
+    ap.add_argument('--gate-db', type=float, default=None,
+                    help="refine only bins whose estimated noise is at least this (dB); default every bin")
     ap.add_argument('--no-judge', action='store_true')
+    ap.add_argument('--segan-arm', default=None, choices=list(ARMS),
+                    help="a SEGAN variant of bench/enhancement_val.py's (default: the cpu size as the package defines it)")
     ap.add_argument('--variants-only', action='store_true',
                     help="only the prior's variants, on the main prior's schedule (10 epochs of variant-steps/10 batches); "
                          "the silu row is read from the main run's prior_history.csv when variant-steps equals its prior-steps")
@@ -109,11 +137,13 @@ def main():
     if a.variants_only: return variants_only(a, tr, va, out)
     # SEGAN, cpu size, a fixed number of optimiser steps
     T = time.time()
-    cfg = SEGANConfig.for_preset("cpu"); per_epoch = min(150, a.segan_steps)
-    cfg = replace(cfg, epochs=max(1, a.segan_steps//per_epoch), max_batches=per_epoch)
+    cfg = segan_config(a.segan_arm, a.segan_steps)
+    per_epoch = cfg.max_batches
     gan, hist = fit_segan(tr, va, cfg, a.seed, work/'segan.safetensors', 'cpu', progress=False)
     times['segan'] = time.time() - T; hist.to_csv(out/'segan_history.csv', index=False)
-    print(f"SEGAN: {cfg.epochs*per_epoch} steps, val L1 {hist.val_loss.min():.4f} ({times['segan']:.0f} s)", flush=True)
+    best = hist.val_loss.idxmin()
+    print(f"SEGAN: {cfg.epochs*per_epoch} steps, val L1 {hist.val_l1[best]:.4f} at epoch {best} "
+          f"(noisy input {hist.val_l1_input[0]:.4f}; {times['segan']:.0f} s)", flush=True)
 
     # the clean-speech prior: training clean speech (one copy per utterance), 12 validation utterances
     clean_tr, clean_va = clean_sets(tr, va)
@@ -137,8 +167,10 @@ def main():
     for i, (x, y) in enumerate(zip(test.noisy, test.clean)):
         s = segan_enhance(gan, x, seed=a.seed)
         waves['noisy'].append(x); waves['SEGAN'].append(s)
-        waves['refiner on noisy'].append(refine_wave(prior, x, None, 1.0, a.refine_steps, seed=a.seed))
-        waves['SEGAN + refiner'].append(refine_wave(prior, x, s, 1.0, a.refine_steps, seed=a.seed))
+        waves['refiner on noisy'].append(refine_wave(prior, x, None, a.strength, a.refine_steps, seed=a.seed,
+                                                     gate_db=a.gate_db))
+        waves['SEGAN + refiner'].append(refine_wave(prior, x, s, a.strength, a.refine_steps, seed=a.seed,
+                                                    gate_db=a.gate_db))
         if i % 20 == 0: print(f"enhanced {i+1}/{len(test)} ({time.time() - T:.0f} s)", flush=True)
     times['enhance'] = time.time() - T
     T, per = time.time(), []
@@ -192,7 +224,10 @@ def main():
             m, h = ci95(d); check.append({'snr_db': snr, 'metric': c, 'SEGAN_minus_noisy': m, 'ci95': h, 'raises': bool(m > 0)})
     check = pd.DataFrame(check); check.to_csv(out/'segan_vs_noisy.csv', index=False); print(check.to_string(index=False))
     cmd = 'python bench/enhancement.py ' + ' '.join(sys.argv[1:])
-    (out/'command.txt').write_text(f"EMOGEN_REAL_DATA=<folder holding emodb/wav> OMP_NUM_THREADS=1 {cmd}\n")
+    keep = []  # without a variant comparison here, variants.csv and its command line stay
+    if not a.variant_steps and (out/'command.txt').exists():
+        keep = [l for l in (out/'command.txt').read_text().splitlines(True) if '--variants-only' in l]
+    (out/'command.txt').write_text(f"EMOGEN_REAL_DATA=<folder holding emodb/wav> OMP_NUM_THREADS=1 {cmd}\n" + ''.join(keep))
     write_json(out/'config.json', {'args': vars(a), 'segan': cfg.to_dict(), 'prior': prior.config.to_dict(),
                                    'spec': prior.spec.to_dict(), 'level': LEVEL, 'test_speakers': TEST, 'val_speakers': VAL,
                                    'noises': NOISES, 'judge_C': None if judge is None else judge.C,

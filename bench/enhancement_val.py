@@ -1,0 +1,134 @@
+"""Validation-only experiments for bench/enhancement.py (issue 13): which SEGAN variant the `cpu` size uses, and what
+the refiner's strength and gate do. Everything here is trained on the benchmark's training speakers (12, 14, 15, 16)
+and scored on its validation speakers (11, 13); the test speakers (03, 08, 09, 10) are never read.
+
+SEGAN arms (same data, same optimiser steps, same seed): each is the `cpu` size with the arm's changes, trained for
+`--steps` steps (epochs of 150 batches, the best epoch by validation reconstruction loss kept), and scored by PESQ,
+STOI and SI-SDR on `--per-speaker` utterances of each validation speaker at 0, 5 and 10 dB (means over pairs).
+
+Refiner (--refiner): the prior of a finished `bench/enhancement.py` run (`--prior`) and a SEGAN trained here with
+the chosen arm; strengths and gates on the same validation pairs, on the noisy input and after SEGAN.
+
+Usage: python bench/enhancement_val.py [--arms paper,residual,...] [--steps 600] [--per-speaker 8]
+       python bench/enhancement_val.py --refiner --prior WORK/prior-best.safetensors --arms residual
+Run with OMP_NUM_THREADS=1 (through a one-core slot).
+"""
+import argparse, json, sys, time
+from dataclasses import replace
+from pathlib import Path
+import numpy as np, pandas as pd, torch
+
+sys.path.insert(0, str(Path(__file__).parent))
+import emogen
+from emogen.core import real_data_dir, write_json
+from emogen.preprocessing import read_corpus
+from emogen.diffusion import load_diffusion
+from emogen.enhancement import (make_pairs, SEGANConfig, fit_segan, load_segan, segan_enhance, refine_wave,
+                                enhancement_metrics)
+from enhancement import TEST, VAL, NOISES, PAPER, ARMS, pick, segan_config
+
+def scores(pairs, waves):
+    rows = [{'snr': s, **enhancement_metrics(y, e)} for s, y, e in zip(pairs.meta.snr, pairs.clean, waves)]
+    return pd.DataFrame(rows).groupby('snr')[['pesq', 'stoi', 'si_sdr']].mean()
+
+
+def pick_arm(out):
+    """the rule fixed before the runs: among arms that raise PESQ and SI-SDR at every SNR, the largest mean PESQ gain;
+    if none does, the largest smallest PESQ gain"""
+    df = pd.read_csv(out/'segan_arms.csv')
+    g = df[df.arm != 'noisy'].groupby('arm').agg(min_dp=('d_pesq', 'min'), min_ds=('d_si_sdr', 'min'),
+                                                  mean_dp=('d_pesq', 'mean'))
+    ok = g[(g.min_dp > 0) & (g.min_ds > 0)]
+    return ok.mean_dp.idxmax() if len(ok) else g.min_dp.idxmax()
+
+
+def pick_refiner(out):
+    "the rule fixed before the runs: the strength and gate with the largest mean PESQ gain of SEGAN + refiner"
+    df = pd.read_csv(out/'refiner.csv')
+    g = df[(df.input == 'SEGAN') & (df.strength > 0)].groupby(['strength', 'gate_db'], dropna=False).d_pesq.mean()
+    return g.idxmax()
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    ap.add_argument('--out', default='results/enhancement-val')
+    ap.add_argument('--arms', default='paper,residual')
+    ap.add_argument('--steps', type=int, default=600)
+    ap.add_argument('--per-speaker', type=int, default=8)
+    ap.add_argument('--seed', type=int, default=0)
+    ap.add_argument('--refiner', action='store_true')
+    ap.add_argument('--prior', default=None, help='the prior checkpoint for --refiner')
+    ap.add_argument('--segan', default=None, help='the SEGAN checkpoint for --refiner (default: train the last arm)')
+    ap.add_argument('--work', default='/tmp/emogen-enhval', help="where each arm's SEGAN checkpoints go")
+    ap.add_argument('--refine-steps', type=int, default=4)
+    ap.add_argument('--refine-per-speaker', type=int, default=4)
+    ap.add_argument('--strengths', default='0.25,0.5,1.0', help="the refiner's strengths tried")
+    ap.add_argument('--gates', default='none,0', help="gates tried (dB; 'none': every bin refined)")
+    ap.add_argument('--pick', choices=['arm', 'refiner'], help="print the choice the fixed rule makes from the results")
+    a = ap.parse_args()
+    if a.pick == 'arm': return print(pick_arm(Path(a.out)))
+    if a.pick == 'refiner':
+        s, g = pick_refiner(Path(a.out))
+        return print(f"--strength {s}" + ('' if pd.isna(g) else f" --gate-db {g}"))
+    torch.set_num_threads(1)
+    out = Path(a.out)
+    out.mkdir(parents=True, exist_ok=True)
+    root = real_data_dir('emodb/wav')
+    if root is None: sys.exit("set EMOGEN_REAL_DATA to the folder holding emodb/wav")
+    meta, _ = read_corpus('emodb', root, 'paper', progress=False)
+    trval = meta[~meta.speaker.isin(TEST)].reset_index(drop=True)  # the test speakers are dropped here, unread
+    pairs = make_pairs(trval, VAL, (0, 5, 10), NOISES, seed=a.seed, progress=False)  # as bench/enhancement.py
+    tr, va = pairs.select(pairs.meta.side == 'train'), pairs.select(pairs.meta.side == 'test')
+    keep = set(pick(trval[trval.speaker.isin(VAL)], a.per_speaker, a.seed).path)
+    vs = va.select(va.meta.path.isin(keep))
+    print(f"train {len(tr)} pairs, validation {len(va)} pairs, scored {len(vs)}", flush=True)
+    noisy = scores(vs, vs.noisy)
+    rows = [{'arm': 'noisy', 'snr': s, **r} for s, r in noisy.iterrows()]
+    gans = {}
+    for arm in ([] if a.segan else a.arms.split(',')):
+        cfg = segan_config(arm, a.steps)
+        t0 = time.time()
+        ck = Path(a.work)/f'segan-{arm}.safetensors'
+        for f in (ck, ck.with_name(ck.stem + '-best.safetensors')): f.unlink(missing_ok=True)  # a fresh run
+        ck.parent.mkdir(parents=True, exist_ok=True)
+        gan, hist = fit_segan(tr, va, cfg, a.seed, ck, 'cpu', progress=False)
+        sec = time.time() - t0
+        gans[arm] = gan
+        s = scores(vs, [segan_enhance(gan, x, seed=a.seed) for x in vs.noisy])
+        for snr, r in s.iterrows():
+            rows.append({'arm': arm, 'snr': snr, **r, 'd_pesq': r.pesq - noisy.pesq[snr],
+                         'd_si_sdr': r.si_sdr - noisy.si_sdr[snr], 'val_l1_best': hist.val_l1.min(),
+                         'val_l1_input': hist.val_l1_input.iloc[0], 'best_epoch': int(hist.val_loss.idxmin()),
+                         'train_seconds': sec, 'config': json.dumps(cfg.to_dict())})
+        print(pd.DataFrame(rows[-3:]).drop(columns='config').round(4).to_string(index=False), flush=True)
+        pd.DataFrame(rows).to_csv(out/'segan_arms.csv', index=False)
+    if a.refiner:
+        prior = load_diffusion(a.prior, device='cpu')
+        gan = load_segan(a.segan, 'cpu') if a.segan else gans[a.arms.split(',')[-1]]
+        keep_r = set(pick(trval[trval.speaker.isin(VAL)], a.refine_per_speaker, a.seed).path)
+        vr = vs.select(vs.meta.path.isin(keep_r))
+        seg = [segan_enhance(gan, x, seed=a.seed) for x in vr.noisy]
+        base = {'noisy': scores(vr, vr.noisy), 'SEGAN': scores(vr, seg)}
+        rrows = [{'input': k, 'strength': 0., 'gate_db': None, 'snr': s, **r} for k, b in base.items()
+                 for s, r in b.iterrows()]
+        for strength in map(float, a.strengths.split(',')):
+            for gate in [None if g == 'none' else float(g) for g in a.gates.split(',')]:
+                for name, e in (('noisy', [None]*len(vr)), ('SEGAN', seg)):
+                    w = [refine_wave(prior, x, ei, strength, a.refine_steps, seed=a.seed, gate_db=gate)
+                         for x, ei in zip(vr.noisy, e)]
+                    for snr, r in scores(vr, w).iterrows():
+                        rrows.append({'input': name, 'strength': strength, 'gate_db': gate, 'snr': snr, **r,
+                                      'd_pesq': r.pesq - base[name].pesq[snr],
+                                      'd_si_sdr': r.si_sdr - base[name].si_sdr[snr]})
+                    print(pd.DataFrame(rrows[-3:]).round(4).to_string(index=False), flush=True)
+                    pd.DataFrame(rrows).to_csv(out/'refiner.csv', index=False)
+    cmd = 'python bench/enhancement_val.py ' + ' '.join(sys.argv[1:])
+    with open(out/'command.txt', 'a') as f:
+        f.write(f"EMOGEN_REAL_DATA=<folder holding emodb/wav> OMP_NUM_THREADS=1 {cmd}\n")
+    write_json(out/f"config{'-refiner' if a.refiner else ''}.json",
+               {'args': vars(a), 'val_speakers': VAL, 'test_speakers_unread': TEST, 'n_scored': len(vs),
+                'emogen_version': emogen.__version__})
+
+
+if __name__ == '__main__':
+    main()
