@@ -31,7 +31,9 @@ def _report(folder: Path) -> str:
     s = pd.read_csv(folder/'summary.csv', index_col=0)
     cache = 'a functionals cache from earlier runs present' if cmd['functionals_cache_existed'] else 'no cache'
     note = f' ({cmd["seconds_note"]})' if 'seconds_note' in cmd else ''
-    lines = [f'`{cmd["command"]}` ({cmd["seconds"]:.0f} s{note} on a {cmd["machine"]}; {cache}; emogen {cmd["emogen"]})', '',
+    code = f' **Note:** {cmd["code_note"]}.' if 'code_note' in cmd else ''
+    lines = [f'`{cmd["command"]}` ({cmd["seconds"]:.0f} s{note} on a {cmd["machine"]}; {cache}; emogen {cmd["emogen"]}).{code}',
+             '',
              '| arm | folds | seeds | items added per fold | UA % mean over folds | UA % pooled | ΔUA vs real, points [t 95 % CI] '
              '| Wilcoxon p (Holm) | folds better |', '|---|---|---|---|---|---|---|---|---|']
     for arm, g in main.groupby('arm', sort=False):
@@ -59,9 +61,25 @@ def _report(folder: Path) -> str:
     return '\n'.join(lines)
 
 
+def _note(folder: Path) -> str:
+    "A folder without a benchmark report (e.g. a validation-only search): its command and what it measured"
+    cmd = json.loads((folder/'command.json').read_text())
+    text = f'`{cmd["command"]}` ({cmd["seconds"]:.0f} s on a {cmd["machine"]}): {cmd["what"]}.'
+    if (folder/'validation_UA.csv').exists():
+        v = pd.read_csv(folder/'validation_UA.csv').groupby('config', sort=False)
+        t = v[['val_UA_selected', 'val_UA_last5']].mean()
+        text += ('\n\n| recipe | folds | validation UA %, selected checkpoint | validation UA %, mean of last 5 evaluations |'
+                 '\n|---|---|---|---|\n' + '\n'.join(f'| {c} | {v.size()[c]} | {r.val_UA_selected:.1f} | {r.val_UA_last5:.1f} |'
+                                                  for c, r in t.iterrows()))
+    return text
+
+
 def results_block(corpus: str) -> str:
     folders = sorted(p for p in (root/'results'/corpus).glob('*') if (p/'metrics.csv').exists())
-    return '\n\n'.join(f'**{p.name}** (`results/{corpus}/{p.name}`): ' + _report(p) for p in folders) + '\n'
+    notes = sorted(p for p in (root/'results'/corpus).glob('*') if not (p/'metrics.csv').exists()
+                   and (p/'command.json').exists() and 'what' in json.loads((p/'command.json').read_text()))
+    return '\n\n'.join([f'**{p.name}** (`results/{corpus}/{p.name}`): ' + _report(p) for p in folders] +
+                       [f'**{p.name}** (`results/{corpus}/{p.name}`): ' + _note(p) for p in notes]) + '\n'
 
 
 def refresh_index() -> tuple[nbformat.NotebookNode, bool]:
