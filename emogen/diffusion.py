@@ -463,7 +463,7 @@ class DiffusionConfig(DictConfig):
                  'pixel-gpu': ('gpu', {}), 'paper': ('paper', {}), 'emogen': ('emogen', {}),
                  'digits': ('digits', digits),
                  # the digits schedule with the smoke U-Net: `emogen run --corpus digits --preset smoke`
-                 'digits-smoke': ('smoke', dict(digits, epochs=30, lr=1e-3, warmup=20, ema_decay=0.95, patience=None,
+                 'digits-smoke': ('smoke', dict(digits, epochs=50, lr=1e-3, warmup=20, ema_decay=0.95, patience=None,
                                                 val_repeats=1))}
         ae = lambda p: AEConfig.for_preset(p).to_dict()
         common = dict(space='latent', sampler='dpm', sample_steps=15, patience=None, lr=1e-3, warmup=200,

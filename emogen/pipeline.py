@@ -34,10 +34,11 @@ __all__ = ['RUN_PRESETS', 'STAGES', 'STAGE_INPUTS', 'STAGE_AFTER', 'STAGE_FUNCS'
 
 # %% ../nbs/05_pipeline.ipynb #cbe38812
 RUN_PRESETS = {
-    # smoke: tiny models, and at most 12 batches per epoch for every model, so that it takes minutes whatever the corpus
+    # smoke: tiny models, at most 12 batches per epoch for the generators and 36 steps (3 x 12) for the ResNet, so that it
+    # takes minutes whatever the corpus
     # (one test fold, and the judge of the showcase sets sees at most 20 real items per class of each split)
     'smoke': dict(features='smoke', models='smoke', per_class=4, max_folds=1, seeds=1, steps=20, max_batches=12,
-                  max_generated=24, ser={'max_batches': 12}, judge_items=20),
+                  max_generated=24, ser={'steps': 36}, judge_items=20),
     # cpu: sized so that EmoDB runs end to end in under an hour on one CPU thread: latent diffusion 'tiny' (the
     # autoencoder, then 10,000 U-Net steps), the VAE for 4 epochs, DPM-Solver++ 10 steps, half as many generated items
     # as real ones, one test fold (--folds for more), one seed and 400 steps of the ResNet in the benchmark
