@@ -34,9 +34,9 @@ __all__ = ['RUN_PRESETS', 'STAGES', 'STAGE_INPUTS', 'STAGE_AFTER', 'STAGE_FUNCS'
 
 # %% ../nbs/05_pipeline.ipynb #cbe38812
 RUN_PRESETS = {
-    # smoke: tiny models, at most 12 batches per epoch for the generators and 36 steps (3 x 12) for the ResNet, so that it
-    # takes minutes whatever the corpus
-    # (one test fold, and the judge of the showcase sets sees at most 20 real items per class of each split)
+    # smoke: tiny models, at most 12 batches per epoch for the generators and 36 steps (3 x 12) for the ResNet, so that
+    # it takes minutes whatever the corpus (one test fold; the showcase judge sees at most 20 real items per class of
+    # each split)
     'smoke': dict(features='smoke', models='smoke', per_class=4, max_folds=1, seeds=1, steps=20, max_batches=12,
                   max_generated=24, ser={'steps': 36}, judge_items=20),
     # cpu: sized so that EmoDB runs end to end in under an hour on one CPU thread: latent diffusion 'tiny' (the
