@@ -1,4 +1,4 @@
-"""Benchmarks of emogen.diffusion (issue 5), in one run on the machine at hand (CPU by default).
+"""Benchmarks of emogen.diffusion, in one run on the machine at hand (CPU by default).
 
 (a) training steps/s of emogen's CondUNet vs diffusers' UNet2DModel of a similar parameter count, same input
     size (128 x 176, the `emogen` preset) and batch, measured interleaved (the CPU may be shared);
@@ -6,19 +6,20 @@
     sample set to held-out real features (mean/covariance of per-utterance mel profiles), from a small model
     trained on the synthetic corpus (`smoke` preset) on the training speakers only.
 
-(c) optimiser steps/s of latent against pixel diffusion (issue 12): a whole training step (`DiffusionModel.loss`,
+(c) optimiser steps/s of latent against pixel diffusion: a whole training step (`DiffusionModel.loss`,
     backward, AdamW) at batch 16 on the shapes of the `emogen` features, interleaved, for the U-Net the `cpu` run
     preset trains (latent `tiny` against the pixel `pixel-tiny` it replaced) and for the `cpu` size (latent `cpu`
     against `pixel-cpu`); printed as `latent_vs_pixel_steps_per_s` (and `..._cpu_size`);
-(d) with `--workspace` (a workspace where `emogen prepare --corpus emodb` has run) and a trained latent model of
-    fold 0 (`--checkpoint`, trained here with the `tiny` preset on fold 0's training speakers if missing):
+(d) with `--workspace` and `--data-dir` (the workspace and EmoDB folder of `emogen run --corpus emodb --preset cpu`),
+    the run's fold-0 latent model (its showcase fold and checkpoint; trained here with the run's config if missing,
+    or `--checkpoint`):
     DPM-Solver++(2M) at 15 steps against DDIM-50 on the same starting noises, time per sample
     (`dpmsolver15_vs_ddim50_speed`, DDIM's time over DPM's) and KID to the held-out speaker's real items in the
     judge's space at equal n (`dpmsolver15_kid_ratio`, DPM's KID over DDIM's; the judge: openSMILE functionals and
     logistic regression trained on the training speakers, `emogen.evaluation.fit_judge`).
 
 Usage: python bench/diffusion.py [--steps 6] [--epochs 30] [--n-per-class 8] [--threads 1] [--out /tmp/emogen-bench]
-                                 [--skip-ab] [--latent-steps 20] [--workspace WS --checkpoint CKPT --n-gen-per-class 12]
+                                 [--skip-ab] [--latent-steps 20] [--workspace WS --data-dir EMODB --n-gen-per-class 8]
 """
 import argparse, time, tempfile, statistics, json
 from dataclasses import replace
@@ -120,14 +121,15 @@ def bench_latent_vs_pixel(steps:int, batch:int=16, shape=(128, 176)):
     return res
 
 
-def bench_solvers(workspace:Path, ckpt:Path|None, n_per_class:int, seed:int=0):
-    "DPM-Solver++ 15 against DDIM-50 on a latent EmoDB model of fold 0: time per sample and KID to the held-out speaker"
+def bench_solvers(workspace:Path, data_dir:str, ckpt:Path|None, n_per_class:int, seed:int=0):
+    "DPM-Solver++ 15 against DDIM-50 on the latent EmoDB model of fold 0: time per sample and KID to the held-out speaker"
     from emogen.evaluation import fit_judge, kid
-    from emogen.preprocessing import load_features, speaker_folds
+    from emogen.pipeline import RunConfig, Run
+    run = Run(RunConfig.for_preset('cpu', 'emodb', data_dir=data_dir), workspace, progress=False)
     fe = load_features(workspace, 'emodb', 'emogen')
-    fold = speaker_folds(fe.meta, seed=0)[0]
+    fold = run.showcase_fold(fe.meta)  # the fold `emogen run` and 03's EmoDB section train on
     x, y = np.asarray(fe.x), fe.meta.label.values
-    ckpt = Path(ckpt) if ckpt else workspace/'models'/'fold0'/'diffusion-tiny.safetensors'
+    ckpt = Path(ckpt) if ckpt else run.ckpt('diffusion')
     best = ckpt.with_name(ckpt.stem + '-best' + ckpt.suffix)
     if not best.exists():
         fit_diffusion(x[fold.train], y[fold.train], x[fold.val], y[fold.val], fe.spec, len(fe.classes),
@@ -141,7 +143,7 @@ def bench_solvers(workspace:Path, ckpt:Path|None, n_per_class:int, seed:int=0):
         t0 = time.perf_counter()
         xs[k] = model.sample(labels, generator=torch.Generator().manual_seed(seed), guidance=2.0, **kw)
         secs.setdefault(k, []).append((time.perf_counter() - t0)/len(labels))
-    judge = fit_judge(x[fold.train], y[fold.train], x[fold.val], y[fold.val], fe.spec, C, cache_dir=workspace/'judge_cache')
+    judge = fit_judge(x[fold.train], y[fold.train], x[fold.val], y[fold.val], fe.spec, C, cache_dir=workspace/'cache'/'functionals')
     x_test = x[fold.test]
     n = min(len(x_test), len(labels))  # KID at equal n
     take = lambda m, s: np.sort(np.random.default_rng(s).choice(m, n, replace=False)) if m > n else np.arange(m)
@@ -166,11 +168,12 @@ if __name__ == '__main__':
     p.add_argument('--n-per-class', type=int, default=8)
     p.add_argument('--threads', type=int, default=1, help='torch threads (1 is fastest on a small shared CPU)')
     p.add_argument('--out', default=None)
-    p.add_argument('--skip-ab', action='store_true', help='skip (a) and (b), the benchmarks of issue 5')
+    p.add_argument('--skip-ab', action='store_true', help='skip (a) and (b), DDIM and the U-Net against the references')
     p.add_argument('--skip-c', action='store_true', help='skip (c), latent against pixel steps per second')
     p.add_argument('--latent-steps', type=int, default=8, help='timed pixel steps per model in (c)')
-    p.add_argument('--workspace', default=None, help='a workspace with EmoDB prepared (emogen features): runs (d)')
-    p.add_argument('--checkpoint', default=None, help='latent model of fold 0 (default WORKSPACE/models/fold0/diffusion-tiny)')
+    p.add_argument('--workspace', default=None, help='the workspace of `emogen run --corpus emodb --preset cpu`: runs (d)')
+    p.add_argument('--data-dir', default=None, help="that run's EmoDB folder (part of its checkpoints' key)")
+    p.add_argument('--checkpoint', default=None, help="latent model of fold 0 (default: the run's)")
     p.add_argument('--n-gen-per-class', type=int, default=8, help='samples per emotion and sampler in (d)')
     a = p.parse_args()
     torch.set_num_threads(a.threads); torch.manual_seed(0)
@@ -187,7 +190,7 @@ if __name__ == '__main__':
         summary['latent_vs_pixel_steps_per_s_cpu_size'] = lp['cpu_vs_pixel-cpu']['ratio']
     sv = None
     if a.workspace:
-        sv = bench_solvers(Path(a.workspace), a.checkpoint, a.n_gen_per_class)
+        sv = bench_solvers(Path(a.workspace), a.data_dir, a.checkpoint, a.n_gen_per_class)
         print(f"\n(d) EmoDB fold 0 (held-out speaker {', '.join(sv['test_speakers'])}), latent tiny model, guidance 2, n = {sv['n']}")
         for k in ('dpm15', 'ddim50'):
             r = sv[k]
