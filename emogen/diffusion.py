@@ -18,8 +18,10 @@ from fastcore.script import call_parse
 from .core import (IN_TEST, get_device, seed_everything, fit, save_checkpoint, load_checkpoint, check_finite,
                          models_dir, processed_dir, write_json, real_data_dir)
 from .core import UserError, DictConfig
-from .vae import (SpecAutoencoder, AEConfig, fit_autoencoder, _spec_from_dict, load_vae, write_generated_set,
-                        requested_labels, model_size, default_features, cli_fold, load_features_cli)
+from .vae import (SpecAutoencoder, AEConfig, fit_autoencoder, _spec_from_dict, load_vae, model_size, cli_fold,
+                        load_features_cli)
+from .generation import write_generated_set, requested_labels
+from .preprocessing import default_features
 
 # %% auto #0
 __all__ = ['MIN_ALPHA_BAR', 'SAMPLERS', 'rescale_zero_terminal_snr', 'NoiseSchedule', 'q_sample', 'diffusion_target',

@@ -23,7 +23,8 @@ from .preprocessing import (prepare_corpus, load_features, speaker_folds, featur
                                   read_corpus, CORPORA, DIGIT_CORPORA, LONG_MODES, CorpusError)
 from .evaluation import (run_benchmark, vae_factory, diffusion_factory, SERConfig, Refine, fit_resample,
                                write_report, generation_quality, N_VAL_SPEAKERS)
-from .vae import fit_vae, VAEConfig, load_vae, write_generated_set, plot_sample_grid
+from .vae import fit_vae, VAEConfig, load_vae, plot_sample_grid
+from .generation import write_generated_set
 from .diffusion import fit_diffusion, DiffusionConfig, load_diffusion
 from .exploration import explore_corpus, dataset_html, audio_html
 
