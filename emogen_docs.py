@@ -8,7 +8,7 @@ import re
 
 
 class fill_show_docs:
-    "nbdev processor: render the `show_doc` cells that nbdev adds, from the installed package, without running the notebook"
+    "nbdev processor: render the `show_doc` cells nbdev adds, from the installed package, without running the notebook"
     def __init__(self, nb):
         exp = [c.directives_['default_exp'][0] for c in nb.cells
                if 'default_exp' in (getattr(c, 'directives_', None) or {})]
@@ -22,5 +22,6 @@ class fill_show_docs:
         if not m:
             return
         doc = show_doc(eval(m.group(1), vars(importlib.import_module(self.module))))
-        cell.outputs = [{'data': {'text/markdown': doc._repr_markdown_(), 'text/plain': repr(doc)}, 'execution_count': 0,
+        data = {'text/markdown': doc._repr_markdown_(), 'text/plain': repr(doc)}
+        cell.outputs = [{'data': data, 'execution_count': 0,
                          'metadata': {}, 'output_type': 'execute_result'}]

@@ -292,7 +292,7 @@ def _deconv(ci, co, k): return nn.ConvTranspose1d(ci, co, k, 2, k//2, output_pad
 
 class SEGANGenerator(nn.Module):
     "Encoder-decoder on waveform windows (B, window) -> (B, window), skips between mirrored layers, latent z"
-    def __init__(self, cfg:SEGANConfig):
+    def __init__(self, cfg:SEGANConfig): # sizes and options (`SEGANConfig.for_size`)
         super().__init__()
         self.cfg, ch, k = cfg, cfg.channels, cfg.kernel
         self.enc = nn.ModuleList([_conv(ci, co, k) for ci, co in zip((1,) + ch[:-1], ch)])
@@ -330,7 +330,7 @@ class SEGANGenerator(nn.Module):
 
 class SEGANDiscriminator(nn.Module):
     "(noisy, candidate) window pairs -> one score each: strided convolutions, batch norm, LeakyReLU(0.3)"
-    def __init__(self, cfg:SEGANConfig):
+    def __init__(self, cfg:SEGANConfig): # sizes and options (`SEGANConfig.for_size`)
         super().__init__()
         layers, c = [], 2
         for co in cfg.channels:

@@ -795,14 +795,15 @@ def predict_logits(
     x, # features (N, n_mels, n_frames)
     batch_size:int=128, # items per forward pass
     device=None, # auto, cpu, cuda, mps
+    part:str='logits', # 'logits' (the classifier's output) or 'embed' (its penultimate layer)
 )->np.ndarray:
-    "Logits (N, n_classes) of `model` on features `x`"
+    "Logits (N, n_classes) of `model` on features `x`, or its penultimate embeddings (N, n_features)"
     dev = get_device(device)
     model = model.to(dev).eval()
+    fn = model.embed if part == 'embed' else model
     x = torch.as_tensor(np.asarray(x), dtype=torch.float32)
-    return torch.cat([model(x[i:i+batch_size].to(dev)).float().cpu() for i in range(0, len(x), batch_size)]).numpy()
+    return torch.cat([fn(x[i:i+batch_size].to(dev)).float().cpu() for i in range(0, len(x), batch_size)]).numpy()
 
-@torch.no_grad()
 def embed(
     model, # a `SERResNet`
     x, # features (N, n_mels, n_frames)
@@ -810,11 +811,7 @@ def embed(
     device=None, # auto, cpu, cuda, mps
 )->np.ndarray:
     "Penultimate embeddings (N, n_features) of `model` on features `x`"
-    dev = get_device(device)
-    model = model.to(dev).eval()
-    x = torch.as_tensor(np.asarray(x), dtype=torch.float32)
-    return torch.cat([model.embed(x[i:i+batch_size].to(dev)).float().cpu()
-                      for i in range(0, len(x), batch_size)]).numpy()
+    return predict_logits(model, x, batch_size, device, part='embed')
 
 # %% ../nbs/04_evaluation.ipynb #e3a9dadf
 class ClassGaussian:

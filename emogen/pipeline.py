@@ -23,7 +23,7 @@ from .preprocessing import (prepare_corpus, load_features, speaker_folds, featur
                                   read_corpus, CORPORA, DIGIT_CORPORA, LONG_MODES, CorpusError)
 from .evaluation import (run_benchmark, vae_factory, diffusion_factory, SERConfig, Refine, fit_resample,
                                write_report, generation_quality, N_VAL_SPEAKERS)
-from .vae import fit_vae, VAEConfig, load_vae, plot_sample_grid
+from .vae import fit_vae, VAEConfig, load_vae, plot_sample_grid, diffusion_size_for
 from .generation import write_generated_set
 from .diffusion import fit_diffusion, DiffusionConfig, load_diffusion
 from .exploration import explore_corpus, dataset_html, audio_html
@@ -178,9 +178,7 @@ class Run:
 # %% ../nbs/05_pipeline.ipynb #60c99a7e
 def _diffusion_preset(cfg:RunConfig)->str:
     "The diffusion preset: `diffusion_size` if set, else the digits system (T = 300) for digit corpora"
-    if cfg.diffusion_size: return cfg.diffusion_size
-    if cfg.features == 'digits': return 'digits-smoke' if cfg.models == 'smoke' else 'digits'
-    return cfg.models
+    return cfg.diffusion_size or diffusion_size_for(cfg.features, cfg.models)
 
 def _train_generator(run:Run, kind:str):
     "Train the showcase VAE or diffusion model on the first fold's training speakers"
@@ -440,7 +438,7 @@ def build_report(
     "Assemble report.html from the run folder"
     f, c, ev = run.features, run.cfg, run.dir/'evaluation'
     recs = {s: run.record(s) for s in STAGES}
-    stages = pd.DataFrame([{'stage': s, 'seconds': round(r['seconds'], 1) if r else None,
+    stages = pd.DataFrame([{'stage': s, 'seconds': f"{r['seconds']:,.1f}" if r else '-',
                             'finished': r['finished'] if r else None} for s, r in recs.items()]).set_index('stage')
     metrics = read_json(ev/'metrics.json') if (ev/'metrics.json').exists() else {}
     sections = [('Summary', [_finding(run, ev),

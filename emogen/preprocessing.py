@@ -248,11 +248,14 @@ def audio_to_features(
 DB_CEILING = 120.0  # dB: far above any real recording's log-mel (peak-normalised speech peaks near 30 dB)
 ROUND_TRIP_VERSION = 2  # version of features -> audio: caches of round-tripped items are keyed by it (bump on change)
 
-def features_to_mel(x:np.ndarray, spec:FeatureSpec)->np.ndarray:
+def features_to_mel(x:np.ndarray, # normalised features (n_mels, n_frames) or (N, n_mels, n_frames)
+                    spec:FeatureSpec, # the spec (with statistics) they were made with
+                   )->np.ndarray:
     "Normalised features -> mel power spectrogram with the padding removed; dB clipped to [floor, `DB_CEILING`]"
     x = np.asarray(x, dtype=np.float32)
-    if not np.isfinite(x).all(): raise ValueError(f"{(~np.isfinite(x)).sum()} NaN/Inf values in the features: the generator diverged; "
-                                                  "retrain it (lower learning rate) or sample again")
+    if not np.isfinite(x).all():
+        raise ValueError(f"{(~np.isfinite(x)).sum()} NaN/Inf values in the features: the generator diverged; "
+                         "retrain it (lower learning rate) or sample again")
     db = np.clip(denormalise(x, spec)[..., :spec.n_frames_raw], spec.db_floor, DB_CEILING)
     return 10**(db/10)
 
@@ -261,7 +264,7 @@ def mel_to_linear(
     spec:FeatureSpec, # the spec whose mel filterbank made `mel`
     n_iter:int=50, # multiplicative updates
 )->np.ndarray:
-    "Linear-frequency power whose mel projection best matches `mel`: non-negative least squares by multiplicative updates"
+    "Linear-frequency power whose mel projection best matches `mel`: non-negative least squares, multiplicative updates"
     import scipy.sparse
     B = scipy.sparse.csr_matrix(mel_basis(spec).astype(np.float64))  # band-sparse: each bin feeds at most two bands
     Bt = B.T.tocsr()
@@ -312,7 +315,7 @@ def features_to_audio(
     n_iter:int=32, # Griffin-Lim iterations
     seed:int=0, # Griffin-Lim's random initial phase
 )->np.ndarray:
-    "Features -> audio: undo normalisation, mel -> linear magnitude (`mel_to_linear`), Griffin-Lim; (samples,) or (batch, samples)"
+    "Features -> audio: undo normalisation, mel -> linear (`mel_to_linear`), Griffin-Lim; (samples,) or (N, samples)"
     if torch.is_tensor(x): x = x.detach().float().cpu().numpy()
     x = np.asarray(x, dtype=np.float32)
     if x.shape[-2:] != spec.shape:
@@ -320,7 +323,8 @@ def features_to_audio(
     single = x.ndim == 2
     xs = x[None] if single else x
     mags = np.sqrt(mel_to_linear(features_to_mel(xs, spec), spec)).astype(np.float32)
-    out = np.stack([griffin_lim(S, spec, n_iter, seed) for S in mags]).astype(np.float32)  # item by item: batch-free bits
+    # item by item: the bits do not depend on the batch
+    out = np.stack([griffin_lim(S, spec, n_iter, seed) for S in mags]).astype(np.float32)
     return out[0] if single else out
 
 # %% ../nbs/00_preprocessing.ipynb #91c9356a

@@ -27,8 +27,8 @@ __all__ = ['RUN_SIZES', 'VAEConfig', 'spec_shape', 'conv_bn', 'up_bn', 'ResBlock
            'save_vae', 'load_vae', 'reconstruction_metrics', 'plot_reconstructions', 'plot_latent_pca',
            'plot_sample_grid', 'latent_means', 'AEConfig', 'AEResBlock', 'SpecAutoencoder', 'ae_loss', 'ae_step',
            'set_latent_scale', 'fit_autoencoder', 'load_autoencoder', 'log_spectral_distance',
-           'ae_reconstruction_quality', 'model_size', 'cli_fold', 'load_features_cli', 'train_vae_cli',
-           'generate_with_vae']
+           'ae_reconstruction_quality', 'diffusion_size_for', 'model_size', 'cli_fold', 'load_features_cli',
+           'train_vae_cli', 'generate_with_vae']
 
 # %% ../nbs/02_vae_modeling.ipynb #08f0ec5d
 @dataclass
@@ -85,7 +85,7 @@ def up_bn(
 
 class ResBlock(nn.Module):
     "x + (conv-BN-LeakyReLU-conv-BN)(x), then LeakyReLU(0.2)"
-    def __init__(self, c:int):
+    def __init__(self, c:int): # channels (in = out)
         super().__init__()
         self.body = nn.Sequential(conv_bn(c, c), nn.Conv2d(c, c, 3, 1, 1, bias=False), nn.BatchNorm2d(c))
     def forward(
@@ -100,7 +100,7 @@ class CondVAE(nn.Module):
     def __init__(self,
                  spec, # the `FeatureSpec` (or its dict) of the features: gives the shape
                  n_classes:int, # number of emotions
-                 config:VAEConfig|None=None):
+                 config:VAEConfig|None=None): # sizes and options (default: `VAEConfig()`)
         super().__init__()
         self.config = cfg = config or VAEConfig()
         self.spec, self.n_classes, self.shape = spec, n_classes, spec_shape(spec)
@@ -451,7 +451,7 @@ def _gn(c:int)->nn.GroupNorm: return nn.GroupNorm(math.gcd(8, c), c)
 
 class AEResBlock(nn.Module):
     "x + (GroupNorm-SiLU-conv-GroupNorm-SiLU-conv)(x): the autoencoder's block (the VAE's `ResBlock` uses BatchNorm)"
-    def __init__(self, c:int):
+    def __init__(self, c:int): # channels (in = out)
         super().__init__()
         self.body = nn.Sequential(_gn(c), nn.SiLU(), nn.Conv2d(c, c, 3, 1, 1),
                                   _gn(c), nn.SiLU(), nn.Conv2d(c, c, 3, 1, 1))
@@ -644,6 +644,13 @@ RUN_SIZES = {'smoke': {'vae': 'smoke', 'diffusion': 'smoke'},  # the model sizes
              'cpu': {'vae': 'cpu', 'diffusion': 'tiny'},
              'gpu': {'vae': 'gpu', 'diffusion': 'gpu'}}
 
+def diffusion_size_for(features:str, # feature preset: the digits features get the digits diffusion system
+                       size:str, # the model size the run preset asks for
+                      )->str:
+    "The diffusion preset for `size` on `features`: the digits system (T = 300; `digits-smoke` for smoke) for digits"
+    if features != 'digits': return size
+    return 'digits-smoke' if size == 'smoke' else 'digits'
+
 def model_size(kind:str, # 'vae' or 'diffusion'
                preset:str='cpu', # run preset: smoke, cpu, gpu
                features:str='emogen', # feature preset (the digits features get the digits diffusion system)
@@ -651,8 +658,8 @@ def model_size(kind:str, # 'vae' or 'diffusion'
     "The size of the `kind` model that the run `preset` trains: the one preset chooser of the command line"
     if preset not in RUN_SIZES:
         raise UserError(f"--preset {preset!r} is not a run preset: choose one of {', '.join(RUN_SIZES)}")
-    if kind == 'diffusion' and features == 'digits' and preset != 'smoke': return 'digits'
-    return RUN_SIZES[preset][kind]
+    size = RUN_SIZES[preset][kind]
+    return diffusion_size_for(features, size) if kind == 'diffusion' else size
 
 def cli_fold(
     meta, # the corpus metadata (a speaker column)
