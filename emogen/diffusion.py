@@ -19,8 +19,8 @@ from .core import (IN_TEST, get_device, seed_everything, fit, save_checkpoint, l
                          models_dir, processed_dir, write_json, real_data_dir)
 from .core import UserError, DictConfig
 from .vae import (SpecAutoencoder, AEConfig, fit_autoencoder, _spec_from_dict, load_vae, model_size, cli_fold,
-                        load_features_cli)
-from .generation import write_generated_set, requested_labels
+                        load_features_cli, generate_with_vae)
+from .generation import write_generated_set, requested_labels, sample_batched
 from .preprocessing import default_features
 
 # %% auto #0
@@ -1013,7 +1013,7 @@ def generate_features(model, # a trained `DiffusionModel`, or None for VAE sampl
     "Features for `labels` from the diffusion `model`, or VAE samples refined by it (`vae` given; model None: VAE only)"
     g = torch.Generator().manual_seed(seed)
     if vae is not None:
-        x = torch.as_tensor(vae.sample(torch.as_tensor(labels), generator=g)).float().cpu()
+        x = sample_batched(vae, labels, g, batch_size=max(len(labels), 1), progress=False)  # one call: one draw
         if model is None: return x
         return model.refine(x, labels, strength=strength, steps=steps, guidance=guidance, generator=g, eta=eta)
     return model.sample(labels, generator=g, steps=steps, guidance=guidance, eta=eta, sampler=sampler,
@@ -1097,6 +1097,11 @@ def generate_cli(
     if model not in ('vae', 'diffusion', 'vae+diffusion'):
         raise UserError(f"--model must be vae, diffusion or vae+diffusion, not {model!r}")
     device = None if device == 'auto' else device
+    if model == 'vae':  # the VAE's own generator: the same path as `emogen.vae.generate_with_vae` in Python
+        folder = generate_with_vae(out, corpus, features, emotion, n, per_class, seed, n_audio, dest, device=device,
+                                   progress=not quiet)
+        if not quiet: print(f"wrote the VAE's samples to {folder}")
+        return None
     dm = None
     if 'diffusion' in model:
         best = diffusion_path(out, corpus, features).with_name('diffusion-best.safetensors')

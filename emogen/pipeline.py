@@ -24,7 +24,7 @@ from .preprocessing import (prepare_corpus, load_features, speaker_folds, featur
 from .evaluation import (run_benchmark, vae_factory, diffusion_factory, SERConfig, Refine, fit_resample,
                                write_report, generation_quality, N_VAL_SPEAKERS)
 from .vae import fit_vae, VAEConfig, load_vae, plot_sample_grid, diffusion_size_for
-from .generation import write_generated_set
+from .generation import write_generated_set, sample_batched
 from .diffusion import fit_diffusion, DiffusionConfig, load_diffusion
 from .exploration import explore_corpus, dataset_html, audio_html
 
@@ -232,7 +232,7 @@ def stage_generate(run:Run, # the run
     labels = torch.arange(len(f.classes)).repeat_interleave(c.per_class)
     g = lambda: torch.Generator().manual_seed(c.seed)
     with torch.no_grad():
-        xv = vae.sample(labels.to(next(vae.parameters()).device), generator=g()).cpu()
+        xv = sample_batched(vae, labels.to(next(vae.parameters()).device), g(), len(labels), progress=False)
         xd = diff.sample(labels, generator=g(), steps=c.steps, guidance=c.guidance).cpu()
         xr = diff.refine(xv, labels, strength=c.strength, steps=c.steps, guidance=c.guidance, generator=g()).cpu()
     out = {}
