@@ -272,15 +272,18 @@ class EMA:
     def __init__(self,
                  model:torch.nn.Module, # the model whose weights are averaged
                  decay:float=0.999, # weight of the old average at each step
+                 average_buffers:bool=True, # False: float buffers (BatchNorm statistics) are copied, not averaged
                 ):
-        self.decay, self.model = decay, copy.deepcopy(model).eval().requires_grad_(False)
+        self.decay, self.average_buffers = decay, average_buffers
+        self.model = copy.deepcopy(model).eval().requires_grad_(False)
     @torch.no_grad()
     def update(
         self,
         model, # the model being trained (same architecture)
     ):
-        for e, p in zip(self.model.state_dict().values(), model.state_dict().values()):
-            if e.dtype.is_floating_point: e.lerp_(p.detach(), 1 - self.decay)
+        params = {k for k, _ in model.named_parameters()}
+        for (k, e), p in zip(self.model.state_dict().items(), model.state_dict().values()):
+            if e.dtype.is_floating_point and (self.average_buffers or k in params): e.lerp_(p.detach(), 1 - self.decay)
             else: e.copy_(p)
 
 # %% ../nbs/00a_core.ipynb #dc127ad2

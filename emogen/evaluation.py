@@ -4,7 +4,7 @@
 
 # %% ../nbs/04_evaluation.ipynb #f61fb5b3
 from __future__ import annotations
-import os, json, time, hashlib, dataclasses, functools, copy
+import os, json, time, hashlib, dataclasses, functools
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
 import numpy as np
@@ -17,7 +17,7 @@ from fastcore.script import call_parse
 import emogen
 from .core import (IN_TEST, fit, get_device, seed_everything, write_json, read_json, experiment_dir,
                          processed_dir, check_finite, real_data_dir, atomic_path, UserError, save_checkpoint,
-                         DictConfig)
+                         DictConfig, EMA)
 from .preprocessing import (features_to_audio, ROUND_TRIP_VERSION, standardise, audio_to_features, speaker_folds,
                                   load_features)
 from . import vae as _vae, diffusion as _diffusion  # the generator arms' modules (neither imports this one)
@@ -719,18 +719,6 @@ def ser_step_fn(
         return {'loss': loss, 'acc': (logits.argmax(1) == y).float().mean()}
     return step
 
-def _ema_copy(model:nn.Module)->nn.Module:
-    "A frozen copy of `model` that `_ema_update` keeps as the moving average of its weights"
-    ema = copy.deepcopy(model)
-    for p in ema.parameters(): p.requires_grad_(False)
-    return ema
-
-@torch.no_grad()
-def _ema_update(ema:nn.Module, model:nn.Module, decay:float):
-    "ema <- decay*ema + (1-decay)*model for parameters; buffers (BatchNorm statistics) copied"
-    for pe, p in zip(ema.parameters(), model.parameters()): pe.lerp_(p, 1 - decay)
-    for be, b in zip(ema.buffers(), model.buffers()): be.copy_(b)
-
 def fit_ser(
     x_train, # training features (N, n_mels, n_frames)
     y_train, # their labels
@@ -759,8 +747,9 @@ def fit_ser(
     opt = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=config.lr, total_steps=n_steps, pct_start=0.25)
     step_fn = ser_step_fn(config, w, torch.Generator().manual_seed(seed + 1))
-    ema = _ema_copy(model) if config.ema else None  # evaluated, selected and returned instead of the raw weights
-    kept = ema or model
+    # the EMA weights (BatchNorm statistics copied, not averaged) are evaluated, selected and returned instead
+    ema = EMA(model, config.ema, average_buffers=False) if config.ema else None
+    kept = ema.model if ema is not None else model
     g = torch.Generator().manual_seed(seed)
     order, losses, hist, best = [], [], [], (-1.0, None)
     y_val = np.asarray(y_val, int)
@@ -774,7 +763,7 @@ def fit_ser(
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
         sched.step()
-        if ema is not None: _ema_update(ema, model, config.ema)
+        if ema is not None: ema.update(model)
         losses.append(loss.item())
         if step % config.eval_every == 0 or step == n_steps:
             ua = classification_metrics(y_val, predict_logits(kept, x_val, device=dev).argmax(1), n_classes)['UA']
