@@ -71,6 +71,16 @@ def _note(folder: Path) -> str:
         text += ('\n\n| recipe | folds | validation UA %, selected checkpoint | validation UA %, mean of last 5 evaluations |'
                  '\n|---|---|---|---|\n' + '\n'.join(f'| {c} | {v.size()[c]} | {r.val_UA_selected:.1f} | {r.val_UA_last5:.1f} |'
                                                   for c, r in t.iterrows()))
+    if (folder/'validation_seeds.csv').exists() and 'seed_search' in cmd:
+        c = cmd['seed_search']
+        v = pd.read_csv(folder/'validation_seeds.csv', dtype={'val_speaker': str})
+        sd = v.groupby(['readout', 'fold', 'val_speaker'], sort=False).UA.std(ddof=1).groupby('readout', sort=False)
+        ua, n = v.groupby('readout', sort=False).UA.mean(), v.groupby('readout', sort=False).size()
+        text += (f'\n\nSeeds: `{c["command"]}` ({c["seconds"]:.0f} s on a {c["machine"]}): {c["what"]}. '
+                 f'The rule, written before the run: {c["rule"]} Chosen: **{c["chosen"]}**.'
+                 '\n\n| readout of the same runs | runs x validation speakers | validation UA % (mean) | seed sd, points '
+                 '(mean) | seed sd, points (max) |\n|---|---|---|---|---|\n'
+                 + '\n'.join(f'| {r} | {n[r]} | {ua[r]:.1f} | {sd.mean()[r]:.1f} | {sd.max()[r]:.1f} |' for r in ua.index))
     return text
 
 

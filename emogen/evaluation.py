@@ -24,17 +24,17 @@ from . import vae as _vae, diffusion as _diffusion  # the generator arms' module
 
 # %% auto #0
 __all__ = ['EVAL_VERSION', 'FEATURE_SETS', 'Z_CLIP', 'C_GRID', 'MIN_BOOTSTRAP_UNITS', 'RESNET_LAYERS', 'INPUT_NORMS',
-           'CLASSIFIERS', 'N_VAL_SPEAKERS', 'RUN_COLUMNS', 'PAPER_TABLE5', 'PAPER_NOTE', 'METRICS_COLUMNS',
-           'RUN_PRESETS', 'confusion', 'classification_metrics', 'nn_distance', 'default_jobs', 'functionals',
-           'round_trip_audio', 'feature_functionals', 'FunctionalsModel', 'fit_functionals_model', 'Judge', 'fit_judge',
-           'kid', 'judge_quality', 't_interval', 'wilcoxon_p', 'holm', 'cluster_bootstrap', 'frechet_distance',
-           'BasicBlock', 'Bottleneck', 'SERResNet', 'spec_augment', 'mixup', 'SERConfig', 'band_stats',
-           'speaker_standardise', 'class_weights', 'ser_step_fn', 'fit_ser', 'predict_logits', 'embed', 'ClassGaussian',
-           'fit_class_gaussian', 'ClassResampler', 'fit_resample', 'RefinedGenerator', 'DiffusionSampler',
-           'vae_factory', 'diffusion_factory', 'provides', 'Refine', 'AudioAugment', 'ShuffledLabels', 'Convert',
-           'augment_audio', 'default_arms', 'sample_per_class', 'generated_counts', 'Benchmark', 'run_benchmark',
-           'summarize', 'paired_differences', 'pooled_confusion', 'plot_confusions', 'generation_quality',
-           'protocol_note', 'table5', 'table12', 'metrics_table', 'write_report', 'evaluate_cli']
+           'SELECTIONS', 'CLASSIFIERS', 'N_VAL_SPEAKERS', 'RUN_COLUMNS', 'PAPER_TABLE5', 'PAPER_NOTE',
+           'METRICS_COLUMNS', 'RUN_PRESETS', 'confusion', 'classification_metrics', 'nn_distance', 'default_jobs',
+           'functionals', 'round_trip_audio', 'feature_functionals', 'FunctionalsModel', 'fit_functionals_model',
+           'Judge', 'fit_judge', 'kid', 'judge_quality', 't_interval', 'wilcoxon_p', 'holm', 'cluster_bootstrap',
+           'frechet_distance', 'BasicBlock', 'Bottleneck', 'SERResNet', 'spec_augment', 'mixup', 'SERConfig',
+           'band_stats', 'speaker_standardise', 'class_weights', 'ser_step_fn', 'fit_ser', 'predict_logits', 'embed',
+           'ClassGaussian', 'fit_class_gaussian', 'ClassResampler', 'fit_resample', 'RefinedGenerator',
+           'DiffusionSampler', 'vae_factory', 'diffusion_factory', 'provides', 'Refine', 'AudioAugment',
+           'ShuffledLabels', 'Convert', 'augment_audio', 'default_arms', 'sample_per_class', 'generated_counts',
+           'Benchmark', 'run_benchmark', 'summarize', 'paired_differences', 'pooled_confusion', 'plot_confusions',
+           'generation_quality', 'protocol_note', 'table5', 'table12', 'metrics_table', 'write_report', 'evaluate_cli']
 
 # %% ../nbs/04_evaluation.ipynb #da2d4c30
 def confusion(
@@ -614,7 +614,7 @@ def mixup(
     return lam*x + (1-lam)*x[perm], y, y[perm], lam
 
 # %% ../nbs/04_evaluation.ipynb #6bda7f35
-INPUT_NORMS = ('global', 'speaker')
+INPUT_NORMS, SELECTIONS = ('global', 'speaker'), ('val', 'last')
 
 @dataclass
 class SERConfig(DictConfig):
@@ -638,6 +638,7 @@ class SERConfig(DictConfig):
     label_smoothing:float=0.0 # cross-entropy label smoothing
     ema:float=0.0 # decay of the weights' exponential moving average, the weights evaluated and kept; 0 = off
     input_norm:str='global' # 'global': corpus statistics; 'speaker': each speaker's own (see `speaker_standardise`)
+    select:str='val' # weights kept: 'val', those of the best validation evaluation; 'last', those at the end
     seeds:int=3 # seeds per fold that the benchmark averages (its default)
 
     @classmethod
@@ -646,8 +647,9 @@ class SERConfig(DictConfig):
                    **kw)->SERConfig: # fields to override
         "The configuration named `name`: 'smoke', 'cpu', 'gpu' or 'paper', with overrides `kw`"
         presets = {'smoke': dict(width=4, epochs=3, eval_every=5, batch_size=16, seeds=1),
+                   # cpu: chosen on validation speakers (bench/ser_search.py, results/emodb/resnet-search)
                    'cpu': dict(width=8, steps=600, seeds=3, input_norm='speaker', ema=0.99, mixup=0.2,
-                               label_smoothing=0.1),  # chosen on validation speakers: bench/ser_search.py
+                               label_smoothing=0.1, select='last'),
                    'gpu': dict(width=64, steps=1500, lr=1e-3, seeds=5),
                    'paper': dict(depth=50, width=64, steps=1500, lr=1e-3, seeds=5)}
         if name not in presets: raise ValueError(f"unknown SER preset {name!r}: choose one of {list(presets)}")
@@ -655,6 +657,7 @@ class SERConfig(DictConfig):
     def __post_init__(self):
         if self.input_norm not in INPUT_NORMS:
             raise ValueError(f"input_norm must be one of {INPUT_NORMS}, not {self.input_norm!r}")
+        if self.select not in SELECTIONS: raise ValueError(f"select must be one of {SELECTIONS}, not {self.select!r}")
     def budget(self,
                n_train_real:int, # real training items of the fold
               )->int:
@@ -732,8 +735,9 @@ def fit_ser(
     progress:bool=False, # progress bar
     device=None, # auto, cpu, cuda, mps
     steps:int|None=None, # the step budget (default: `config.budget(len(x_train))`; the benchmark passes the fold's)
+    on_step=None, # called as `on_step(step, model)` before training (step 0) and after every optimiser step
 ):
-    "Train a `SERResNet` for a fixed step budget; returns (model with its best-validation weights, history)"
+    "Train a `SERResNet` for a fixed step budget; returns (model with the weights `config.select` keeps, history)"
     config = config or SERConfig()
     n_steps = steps or config.budget(len(x_train))
     seed_everything(seed)
@@ -753,6 +757,7 @@ def fit_ser(
     g = torch.Generator().manual_seed(seed)
     order, losses, hist, best = [], [], [], (-1.0, None)
     y_val = np.asarray(y_val, int)
+    if on_step is not None: on_step(0, model)
     for step in tqdm(range(1, n_steps + 1), desc='SER', disable=not progress):
         while len(order) < min(config.batch_size, len(xt)): order += torch.randperm(len(xt), generator=g).tolist()
         idx, order = order[:config.batch_size], order[config.batch_size:]
@@ -764,17 +769,19 @@ def fit_ser(
         opt.step()
         sched.step()
         if ema is not None: ema.update(model)
+        if on_step is not None: on_step(step, model)
         losses.append(loss.item())
         if step % config.eval_every == 0 or step == n_steps:
             ua = classification_metrics(y_val, predict_logits(kept, x_val, device=dev).argmax(1), n_classes)['UA']
             hist.append({'step': step, 'train_loss': float(np.mean(losses)), 'val_UA': ua,
                          'lr': sched.get_last_lr()[0]})
             losses = []
-            if ua >= best[0]: best = (ua, {k: v.detach().clone() for k, v in kept.state_dict().items()})
+            if ua >= best[0] or (config.select == 'last' and step == n_steps):
+                best = (ua, {k: v.detach().clone() for k, v in kept.state_dict().items()})
     model = kept
     model.load_state_dict(best[1])
     hist = pd.DataFrame(hist)
-    hist['best'] = hist.val_UA.eq(best[0]) & (hist.step == hist.step[hist.val_UA.eq(best[0])].max())
+    hist['best'] = hist.step.eq(hist.step[hist.val_UA.eq(best[0])].max())
     if ckpt: save_checkpoint(ckpt, {'model': model.state_dict()}, config.to_dict(), spec, 'ser')
     return model.eval(), hist
 
@@ -1399,7 +1406,9 @@ def protocol_note(
                f"validation speakers and refitted on training + validation speakers")
     else:
         s = c['ser']
-        clf = f"classifier: ResNet-{s['depth']} width {s['width']}, model selection on the validation speakers"
+        kept = ('its weights at the end of the step budget' if s.get('select') == 'last' else
+                'model selection on the validation speakers')
+        clf = f"classifier: ResNet-{s['depth']} width {s['width']}, {kept}"
     return (f"Speaker-independent: {len(c['folds'])} folds (test speakers: {folds}); {clf}; seeds {c['seeds']}; every "
             f"added-data arm adds {c['ratio']:g} x the real training count per class; generators fitted per fold on "
             f"training speakers only. UA is the mean over folds (seeds averaged within each fold first) unless marked "
