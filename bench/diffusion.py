@@ -121,11 +121,12 @@ def bench_latent_vs_pixel(steps:int, batch:int=16, shape=(128, 176)):
     return res
 
 
-def bench_solvers(workspace:Path, data_dir:str, ckpt:Path|None, n_per_class:int, seed:int=0):
+def bench_solvers(workspace:Path, data_dir:str, ckpt:Path|None, n_per_class:int, seed:int=0, guidance:float|None=None):
     "DPM-Solver++ 15 against DDIM-50 on the latent EmoDB model of fold 0: time per sample and KID to the held-out speaker"
     from emogen.evaluation import fit_judge, kid
     from emogen.pipeline import RunConfig, Run
     run = Run(RunConfig.for_preset('cpu', 'emodb', data_dir=data_dir), workspace, progress=False)
+    guidance = run.cfg.guidance if guidance is None else guidance  # the run preset's (chosen by bench/guidance.py)
     fe = load_features(workspace, 'emodb', 'emogen')
     fold = run.showcase_fold(fe.meta)  # the fold `emogen run` and 03's EmoDB section train on
     x, y = np.asarray(fe.x), fe.meta.label.values
@@ -141,7 +142,7 @@ def bench_solvers(workspace:Path, data_dir:str, ckpt:Path|None, n_per_class:int,
     for k, kw in (('dpm15', dict(sampler='dpm', steps=15)), ('ddim50', dict(sampler='ddim', steps=50)),
                   ('dpm15', dict(sampler='dpm', steps=15))):  # DPM twice, before and after DDIM: load drift hits both
         t0 = time.perf_counter()
-        xs[k] = model.sample(labels, generator=torch.Generator().manual_seed(seed), guidance=2.0, **kw)
+        xs[k] = model.sample(labels, generator=torch.Generator().manual_seed(seed), guidance=guidance, **kw)
         secs.setdefault(k, []).append((time.perf_counter() - t0)/len(labels))
     judge = fit_judge(x[fold.train], y[fold.train], x[fold.val], y[fold.val], fe.spec, C, cache_dir=workspace/'cache'/'functionals')
     x_test = x[fold.test]
@@ -149,7 +150,7 @@ def bench_solvers(workspace:Path, data_dir:str, ckpt:Path|None, n_per_class:int,
     take = lambda m, s: np.sort(np.random.default_rng(s).choice(m, n, replace=False)) if m > n else np.arange(m)
     e_real = judge.embed(x_test[take(len(x_test), 0)])
     ua = lambda pred, yy: float(np.mean([(pred[yy == c] == c).mean() for c in range(C) if (yy == c).any()]))
-    res = {'n': n, 'test_speakers': [str(s) for s in fold.test_speakers], 'n_per_class': n_per_class}
+    res = {'n': n, 'test_speakers': [str(s) for s in fold.test_speakers], 'n_per_class': n_per_class, 'guidance': guidance}
     for k in ('dpm15', 'ddim50'):
         est, se = kid(judge.embed(xs[k].numpy()[take(len(labels), 2)]), e_real)
         res[k] = {'s_per_sample': min(secs[k]), 'KID': est, 'KID_se': se,
@@ -175,6 +176,7 @@ if __name__ == '__main__':
     p.add_argument('--data-dir', default=None, help="that run's EmoDB folder (part of its checkpoints' key)")
     p.add_argument('--checkpoint', default=None, help="latent model of fold 0 (default: the run's)")
     p.add_argument('--n-gen-per-class', type=int, default=8, help='samples per emotion and sampler in (d)')
+    p.add_argument('--guidance', type=float, default=None, help="guidance in (d) (default: the cpu run preset's)")
     a = p.parse_args()
     torch.set_num_threads(a.threads); torch.manual_seed(0)
     print(f"torch {torch.__version__}, threads {torch.get_num_threads()}")
@@ -190,8 +192,8 @@ if __name__ == '__main__':
         summary['latent_vs_pixel_steps_per_s_cpu_size'] = lp['cpu_vs_pixel-cpu']['ratio']
     sv = None
     if a.workspace:
-        sv = bench_solvers(Path(a.workspace), a.data_dir, a.checkpoint, a.n_gen_per_class)
-        print(f"\n(d) EmoDB fold 0 (held-out speaker {', '.join(sv['test_speakers'])}), latent tiny model, guidance 2, n = {sv['n']}")
+        sv = bench_solvers(Path(a.workspace), a.data_dir, a.checkpoint, a.n_gen_per_class, guidance=a.guidance)
+        print(f"\n(d) EmoDB fold 0 (held-out speaker {', '.join(sv['test_speakers'])}), latent tiny model, guidance {sv['guidance']}, n = {sv['n']}")
         for k in ('dpm15', 'ddim50'):
             r = sv[k]
             print(f"  {k:<7} {r['s_per_sample']*1e3:7.1f} ms/sample  KID {r['KID']:.4f} ± {r['KID_se']:.4f}  judge UA {r['judge_UA_intended']:.3f}")

@@ -42,9 +42,10 @@ RUN_PRESETS = {
                   max_generated=24, ser={'steps': 36}, judge_items=20),
     # cpu: sized so that EmoDB runs end to end in under an hour on one CPU thread: latent diffusion 'tiny' (the
     # autoencoder, then 10,000 U-Net steps), the VAE for 4 epochs, DPM-Solver++ 10 steps, half as many generated items
-    # as real ones, one test fold (--folds for more), one seed and 400 steps of the ResNet in the benchmark
+    # as real ones, one test fold (--folds for more), one seed and 400 steps of the ResNet in the benchmark; guidance
+    # 3, chosen for this model on EmoDB's validation speakers by bench/guidance.py (03_diffusion_modeling)
     'cpu':   dict(features='emogen', models='cpu', diffusion_size='tiny', vae={'epochs': 4}, per_class=4, max_folds=1,
-                  seeds=1, steps=10, ratio=0.5, ser={'steps': 400}),
+                  seeds=1, steps=10, ratio=0.5, ser={'steps': 400}, guidance=3.0),
     'gpu':   dict(features='emogen', models='gpu', per_class=32, max_folds=None, seeds=3, steps=50),
     'paper': dict(features='paper', models='paper', per_class=32, max_folds=None, seeds=3, steps=50),
 }
@@ -579,7 +580,7 @@ def run_cli(
     long:str='crop', # recordings longer than the clip: crop (keep the middle) or split (consecutive clips)
     per_class:int=None, # generated items per class in the showcase sets (default: the run preset's)
     steps:int=None, # DDIM steps (default: the run preset's)
-    guidance:float=None, # classifier-free guidance scale (default: the run preset's, 2)
+    guidance:float=None, # classifier-free guidance scale (default: the run preset's: 2, the cpu preset 3)
     strength:float=None, # refinement strength (default: the run preset's, 0.5)
     folds:int=None, # run only the first N speaker folds (default: the run preset's; smoke and cpu 1, gpu and paper all)
     seeds:int=None, # SER seeds per fold and arm (default: the run preset's)
