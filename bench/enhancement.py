@@ -18,7 +18,7 @@ Usage: python bench/enhancement.py [--out results/enhancement] [--work /tmp/emog
        [--segan-steps 600] [--prior-steps 150] [--variant-steps 30] [--refine-steps 4] [--seed 0]
        [--segan-arm NAME] [--strength 1.0] [--gate-db DB]
 The committed results/enhancement/ come from (results/enhancement/command.txt)
-       python bench/enhancement.py --segan-arm residual+stft --strength 0.5 --gate-db 0.0 --variant-steps 0
+    python bench/enhancement.py --segan-arm residual+pre0+norm+adv0+stft --strength 0.5 --gate-db 0.0 --variant-steps 0
 and variants.csv from the variants at the prior's own schedule (the prior is unchanged since):
        python bench/enhancement.py --variants-only --variant-steps 150     (rewrites variants.csv)
 Run both with OMP_NUM_THREADS=1; about 12 + 12 minutes of one shared CPU core.
@@ -40,7 +40,7 @@ TEST, VAL = ['03', '10', '08', '09'], ['11', '13']
 NOISES = ('white', 'pink', 'brown', 'babble', 'hum')
 ROWS = ['noisy', 'SEGAN', 'refiner on noisy', 'SEGAN + refiner']
 # SEGAN variants compared on the validation speakers by bench/enhancement_val.py (changes to the cpu size)
-PAPER = dict(residual=False, adv_weight=1., stft_weight=0.)  # the paper's formulation and loss
+PAPER = dict(residual=False, adv_weight=1., stft_weight=0., preemph=0.95, normalise=False)  # the paper's formulation
 ARMS = {'paper': PAPER,
         'residual': dict(residual=True),
         'residual+stft': dict(residual=True, stft_weight=1.),
@@ -48,7 +48,14 @@ ARMS = {'paper': PAPER,
         'residual+adv0': dict(residual=True, adv_weight=0.),
         'residual+stft+adv0': dict(residual=True, stft_weight=1., adv_weight=0.),
         'residual+lr2e-4': dict(residual=True, lr=2e-4),
-        'residual+stft+wide': dict(residual=True, stft_weight=1., channels=(16, 32, 32, 64, 64, 128, 128))}
+        'residual+stft+wide': dict(residual=True, stft_weight=1., channels=(16, 32, 32, 64, 64, 128, 128)),
+        # session 6: losses on the waveform itself (no pre-emphasis), per-window unit-RMS input
+        'residual+pre0': dict(residual=True, preemph=0.),
+        'residual+pre0+norm': dict(residual=True, preemph=0., normalise=True),
+        'residual+pre0+norm+adv0': dict(residual=True, preemph=0., normalise=True, adv_weight=0.),
+        'residual+pre0+norm+adv0+noz': dict(residual=True, preemph=0., normalise=True, adv_weight=0., latent=False),
+        'residual+pre0+norm+adv0+stft': dict(residual=True, preemph=0., normalise=True, adv_weight=0., stft_weight=1.),
+        'residual+pre0+norm+adv0+lr2e-4': dict(residual=True, preemph=0., normalise=True, adv_weight=0., lr=2e-4)}
 
 
 def segan_config(arm=None, steps=600):
@@ -228,7 +235,8 @@ def main():
     if not a.variant_steps and (out/'command.txt').exists():
         keep = [l for l in (out/'command.txt').read_text().splitlines(True) if '--variants-only' in l]
     (out/'command.txt').write_text(f"EMOGEN_REAL_DATA=<folder holding emodb/wav> OMP_NUM_THREADS=1 {cmd}\n" + ''.join(keep))
-    write_json(out/'config.json', {'args': vars(a), 'segan': cfg.to_dict(), 'prior': prior.config.to_dict(),
+    write_json(out/'config.json', {'args': {**vars(a), 'work': '<work folder>'}, 'segan': cfg.to_dict(),
+                                   'prior': prior.config.to_dict(),
                                    'spec': prior.spec.to_dict(), 'level': LEVEL, 'test_speakers': TEST, 'val_speakers': VAL,
                                    'noises': NOISES, 'judge_C': None if judge is None else judge.C,
                                    'n_test_pairs': len(test), 'seconds': times, 'emogen_version': emogen.__version__,

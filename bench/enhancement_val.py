@@ -5,6 +5,8 @@ and scored on its validation speakers (11, 13); the test speakers (03, 08, 09, 1
 SEGAN arms (same data, same optimiser steps, same seed): each is the `cpu` size with the arm's changes, trained for
 `--steps` steps (epochs of 150 batches, the best epoch by validation reconstruction loss kept), and scored by PESQ,
 STOI and SI-SDR on `--per-speaker` utterances of each validation speaker at 0, 5 and 10 dB (means over pairs).
+segan_arms.csv keeps the rows of arms run earlier and not re-run, and `--pick arm` chooses among all of them
+(the rule of `pick_arm`, unchanged since the first arms were run).
 
 Refiner (--refiner): the prior of a finished `bench/enhancement.py` run (`--prior`) and a SEGAN trained here with
 the chosen arm; strengths and gates on the same validation pairs, on the noisy input and after SEGAN.
@@ -84,7 +86,10 @@ def main():
     print(f"train {len(tr)} pairs, validation {len(va)} pairs, scored {len(vs)}", flush=True)
     noisy = scores(vs, vs.noisy)
     rows = [{'arm': 'noisy', 'snr': s, **r} for s, r in noisy.iterrows()]
-    gans = {}
+    gans, ran = {}, [] if a.segan else a.arms.split(',')
+    old = out/'segan_arms.csv'  # rows of arms not re-run here are kept (same data, steps and seed), so the pick rule
+    old = pd.read_csv(old) if old.exists() and ran else None  # compares every arm run so far
+    keep_old = lambda: [] if old is None else [r for r in old.to_dict('records') if r['arm'] not in ran + ['noisy']]
     for arm in ([] if a.segan else a.arms.split(',')):
         cfg = segan_config(arm, a.steps)
         t0 = time.time()
@@ -101,7 +106,7 @@ def main():
                          'val_l1_input': hist.val_l1_input.iloc[0], 'best_epoch': int(hist.val_loss.idxmin()),
                          'train_seconds': sec, 'config': json.dumps(cfg.to_dict())})
         print(pd.DataFrame(rows[-3:]).drop(columns='config').round(4).to_string(index=False), flush=True)
-        pd.DataFrame(rows).to_csv(out/'segan_arms.csv', index=False)
+        pd.DataFrame(rows[:3] + keep_old() + rows[3:]).to_csv(out/'segan_arms.csv', index=False)
     if a.refiner:
         prior = load_diffusion(a.prior, device='cpu')
         gan = load_segan(a.segan, 'cpu') if a.segan else gans[a.arms.split(',')[-1]]
@@ -126,7 +131,8 @@ def main():
     with open(out/'command.txt', 'a') as f:
         f.write(f"EMOGEN_REAL_DATA=<folder holding emodb/wav> OMP_NUM_THREADS=1 {cmd}\n")
     write_json(out/f"config{'-refiner' if a.refiner else ''}.json",
-               {'args': vars(a), 'val_speakers': VAL, 'test_speakers_unread': TEST, 'n_scored': len(vs),
+               {'args': {**vars(a), **{k: f'<{k}>' for k in ('work', 'prior', 'segan') if getattr(a, k)}},
+                'val_speakers': VAL, 'test_speakers_unread': TEST, 'n_scored': len(vs),
                 'emogen_version': emogen.__version__})
 
 

@@ -253,7 +253,7 @@ def de_emphasis(
 
 # %% ../nbs/06_enhancement.ipynb #2f5bb44a
 # what the cpu size changes from the paper's recipe (chosen on validation speakers by bench/enhancement_val.py)
-CPU_SEGAN_VARIANT = dict(residual=True, stft_weight=1.)
+CPU_SEGAN_VARIANT = dict(residual=True, preemph=0., normalise=True, adv_weight=0., stft_weight=1.)
 
 @dataclass
 class SEGANConfig(DictConfig):
@@ -267,7 +267,8 @@ class SEGANConfig(DictConfig):
     adv_weight:float=1. # weight of the generator's adversarial (least-squares) term
     stft_weight:float=0. # weight of a multi-resolution STFT loss on the generator (0: the paper's loss)
     stft_sizes:tuple=(256, 512, 1024) # FFT sizes of that loss (hop a quarter of each, Hann window)
-    preemph:float=0.95 # pre-emphasis coefficient
+    preemph:float=0.95 # pre-emphasis coefficient (0: none; the losses are computed in this domain)
+    normalise:bool=False # scale each window to unit RMS before the generator and its output back (not in the paper)
     lr:float=2e-4 # Adam's learning rate (both networks)
     batch_size:int=32 # windows per batch
     epochs:int=80 # epochs
@@ -312,7 +313,8 @@ class SEGANGenerator(nn.Module):
         z:torch.Tensor|None=None, # latent noise (B, channels[-1], window/2**len(channels)); None: drawn
         generator:torch.Generator|None=None, # draws z when it is None
     )->torch.Tensor:
-        h, skips = noisy[:, None], []
+        s = noisy.pow(2).mean(-1, keepdim=True).sqrt().clamp(min=1e-4) if self.cfg.normalise else None
+        h, skips = (noisy if s is None else noisy/s)[:, None], []
         if h.shape[-1] % 2**len(self.enc):
             raise ValueError(f"window of {h.shape[-1]} samples: SEGAN needs a multiple of {2**len(self.enc)}")
         for conv, act in zip(self.enc, self.enc_act):
@@ -326,6 +328,7 @@ class SEGANGenerator(nn.Module):
             h = torch.cat([h, z], 1)
         for conv, act in zip(self.dec, self.dec_act): h = torch.cat([act(conv(h)), skips.pop()], 1)
         y = self.out(h)[:, 0]
+        if s is not None: return noisy + s*y if self.cfg.residual else s*y  # back to the window's level
         return noisy + y if self.cfg.residual else torch.tanh(y)
 
 class SEGANDiscriminator(nn.Module):
