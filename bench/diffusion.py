@@ -121,21 +121,38 @@ def bench_latent_vs_pixel(steps:int, batch:int=16, shape=(128, 176)):
     return res
 
 
-def bench_solvers(workspace:Path, data_dir:str, ckpt:Path|None, n_per_class:int, seed:int=0, guidance:float|None=None):
-    "DPM-Solver++ 15 against DDIM-50 on the latent EmoDB model of fold 0: time per sample and KID to the held-out speaker"
-    from emogen.evaluation import fit_judge, kid
+def fold0_latent(workspace:Path, data_dir:str, ckpt:Path|None=None):
+    """The `cpu` run's fold-0 latent model (trained with the run's config if missing), its Run, features and fold:
+    the model `emogen run --corpus emodb --preset cpu` and 03's EmoDB section use"""
     from emogen.pipeline import RunConfig, Run
     run = Run(RunConfig.for_preset('cpu', 'emodb', data_dir=data_dir), workspace, progress=False)
-    guidance = run.cfg.guidance if guidance is None else guidance  # the run preset's (chosen by bench/guidance.py)
     fe = load_features(workspace, 'emodb', 'emogen')
-    fold = run.showcase_fold(fe.meta)  # the fold `emogen run` and 03's EmoDB section train on
+    fold = run.showcase_fold(fe.meta)
     x, y = np.asarray(fe.x), fe.meta.label.values
     ckpt = Path(ckpt) if ckpt else run.ckpt('diffusion')
     best = ckpt.with_name(ckpt.stem + '-best' + ckpt.suffix)
     if not best.exists():
         fit_diffusion(x[fold.train], y[fold.train], x[fold.val], y[fold.val], fe.spec, len(fe.classes),
                       DiffusionConfig.for_preset('tiny'), seed=0, ckpt=ckpt, classes=fe.classes)
-    model = load_diffusion(best, spec=fe.spec, device='cpu')
+    return run, fe, fold, load_diffusion(best, spec=fe.spec, device='cpu'), best
+
+
+def equal_n(n:int):
+    "`take(m, seed)`: n of m indices, sorted, drawn with `seed` (all m when m <= n): sets compared at equal n"
+    return lambda m, s: np.sort(np.random.default_rng(s).choice(m, n, replace=False)) if m > n else np.arange(m)
+
+
+def intended_ua(pred, y, C:int)->float:
+    "UA of predictions `pred` against the intended labels `y` (classes absent from `y` skipped)"
+    return float(np.mean([(pred[y == c] == c).mean() for c in range(C) if (y == c).any()]))
+
+
+def bench_solvers(workspace:Path, data_dir:str, ckpt:Path|None, n_per_class:int, seed:int=0, guidance:float|None=None):
+    "DPM-Solver++ 15 against DDIM-50 on the latent EmoDB model of fold 0: time per sample and KID to the held-out speaker"
+    from emogen.evaluation import fit_judge, kid
+    run, fe, fold, model, _ = fold0_latent(workspace, data_dir, ckpt)
+    guidance = run.cfg.guidance if guidance is None else guidance  # the run preset's (chosen by bench/guidance.py)
+    x, y = np.asarray(fe.x), fe.meta.label.values
     C = len(fe.classes)
     labels = torch.arange(C).repeat_interleave(n_per_class)  # as 03's EmoDB cells: the judge's cache serves both
     xs, secs = {}, {}
@@ -147,14 +164,13 @@ def bench_solvers(workspace:Path, data_dir:str, ckpt:Path|None, n_per_class:int,
     judge = fit_judge(x[fold.train], y[fold.train], x[fold.val], y[fold.val], fe.spec, C, cache_dir=workspace/'cache'/'functionals')
     x_test = x[fold.test]
     n = min(len(x_test), len(labels))  # KID at equal n
-    take = lambda m, s: np.sort(np.random.default_rng(s).choice(m, n, replace=False)) if m > n else np.arange(m)
+    take = equal_n(n)
     e_real = judge.embed(x_test[take(len(x_test), 0)])
-    ua = lambda pred, yy: float(np.mean([(pred[yy == c] == c).mean() for c in range(C) if (yy == c).any()]))
     res = {'n': n, 'test_speakers': [str(s) for s in fold.test_speakers], 'n_per_class': n_per_class, 'guidance': guidance}
     for k in ('dpm15', 'ddim50'):
         est, se = kid(judge.embed(xs[k].numpy()[take(len(labels), 2)]), e_real)
         res[k] = {'s_per_sample': min(secs[k]), 'KID': est, 'KID_se': se,
-                  'judge_UA_intended': ua(judge.predict(xs[k].numpy()), labels.numpy()),
+                  'judge_UA_intended': intended_ua(judge.predict(xs[k].numpy()), labels.numpy(), C),
                   'finite': bool(torch.isfinite(xs[k]).all())}
     res['KID_real_train_vs_heldout'] = kid(judge.embed(x[fold.train][take(len(fold.train), 1)]), e_real)
     res['dpmsolver15_vs_ddim50_speed'] = res['ddim50']['s_per_sample']/res['dpm15']['s_per_sample']

@@ -47,21 +47,24 @@ def scores(pairs, waves):
     return pd.DataFrame(rows).groupby('snr')[['pesq', 'stoi', 'si_sdr']].mean()
 
 
+def arm_gains(csv)->pd.DataFrame:
+    "Per arm of a results file: the smallest PESQ and SI-SDR changes over the SNRs and the mean PESQ change"
+    df = pd.read_csv(csv)
+    return df[df.arm != 'noisy'].groupby('arm').agg(min_dp=('d_pesq', 'min'), min_ds=('d_si_sdr', 'min'),
+                                                     mean_dp=('d_pesq', 'mean'))
+
+
 def pick_arm(out):
     """the rule fixed before the runs: among arms that raise PESQ and SI-SDR at every SNR, the largest mean PESQ gain;
     if none does, the largest smallest PESQ gain"""
-    df = pd.read_csv(out/'segan_arms.csv')
-    g = df[df.arm != 'noisy'].groupby('arm').agg(min_dp=('d_pesq', 'min'), min_ds=('d_si_sdr', 'min'),
-                                                  mean_dp=('d_pesq', 'mean'))
+    g = arm_gains(out/'segan_arms.csv')
     ok = g[(g.min_dp > 0) & (g.min_ds > 0)]
     return ok.mean_dp.idxmax() if len(ok) else g.min_dp.idxmax()
 
 
 def pick_long(out, min_dpesq=0.01):
     "the longer round's rule (module docstring), fixed before its runs; None when no arm qualifies"
-    df = pd.read_csv(out/'segan_arms_2400.csv')
-    df = df[df.arm != 'noisy']
-    g = df.groupby('arm').agg(min_dp=('d_pesq', 'min'), min_ds=('d_si_sdr', 'min'), mean_dp=('d_pesq', 'mean'))
+    g = arm_gains(out/'segan_arms_2400.csv')
     ok = g[(g.min_dp >= min_dpesq) & (g.min_ds > 0)]
     if not len(ok): return None
     adv = [a for a in ok.index if {**PAPER, **ARMS[a]}['adv_weight'] > 0]

@@ -17,16 +17,14 @@ candidates (a fidelity guard), take the highest judge UA; a candidate within 1 p
 WS is the workspace of the `cpu` run (its fold-0 checkpoint is trained there if missing, as `emogen run` would).
 Run with OMP_NUM_THREADS=1. Writes selection.csv and command.json, prints the table and the choice.
 """
-import argparse, json, time
+import argparse, time
 from pathlib import Path
 import numpy as np, pandas as pd, torch
 
 import emogen
 from emogen.core import write_json
-from emogen.preprocessing import load_features
-from emogen.diffusion import DiffusionConfig, fit_diffusion, load_diffusion
 from emogen.evaluation import fit_judge, kid
-from emogen.pipeline import RunConfig, Run
+from diffusion import fold0_latent, equal_n, intended_ua  # bench/diffusion.py: the same model, sets and UA as its (d)
 
 CANDIDATES = (1.0, 1.5, 2.0, 3.0, 4.0)
 PER_CLASS, SEED, KID_GUARD, UA_TIE = 16, 1, 1.5, 0.01
@@ -47,28 +45,19 @@ if __name__ == '__main__':
     a = p.parse_args()
     t_start = time.time()
     ws = Path(a.workspace)
-    run = Run(RunConfig.for_preset('cpu', 'emodb', data_dir=a.data_dir), ws, progress=False)
-    fe = load_features(ws, 'emodb', 'emogen')
-    fold = run.showcase_fold(fe.meta)
+    run, fe, fold, model, best = fold0_latent(ws, a.data_dir)
     x, y, C = np.asarray(fe.x), fe.meta.label.values, len(fe.classes)
-    ckpt = run.ckpt('diffusion')
-    best = ckpt.with_name(ckpt.stem + '-best' + ckpt.suffix)
-    if not best.exists():
-        fit_diffusion(x[fold.train], y[fold.train], x[fold.val], y[fold.val], fe.spec, C,
-                      DiffusionConfig.for_preset('tiny'), seed=0, ckpt=ckpt, classes=fe.classes, progress=False)
-    model = load_diffusion(best, spec=fe.spec, device='cpu')
     judge = fit_judge(x[fold.train], y[fold.train], x[fold.val], y[fold.val], fe.spec, C,
                       cache_dir=ws/'cache'/'functionals', refit=False)
     labels = torch.arange(C).repeat_interleave(PER_CLASS)
     n = min(len(fold.val), len(labels))
-    take = lambda m, s: np.sort(np.random.default_rng(s).choice(m, n, replace=False)) if m > n else np.arange(m)
+    take = equal_n(n)
     e_val = judge.embed(x[fold.val][take(len(fold.val), 0)])
-    ua = lambda pred, yy: float(np.mean([(pred[yy == c] == c).mean() for c in range(C) if (yy == c).any()]))
     rows = []
     for g in CANDIDATES:
         xs = model.sample(labels, generator=torch.Generator().manual_seed(SEED), guidance=g).numpy()
         k, se = kid(judge.embed(xs[take(len(xs), 2)]), e_val)
-        rows.append({'guidance': g, 'n': len(xs), 'judge_UA_intended': ua(judge.predict(xs), labels.numpy()),
+        rows.append({'guidance': g, 'n': len(xs), 'judge_UA_intended': intended_ua(judge.predict(xs), labels.numpy(), C),
                      'KID': k, 'KID_se': se, 'finite': bool(np.isfinite(xs).all())})
         print(rows[-1], flush=True)
     table = pd.DataFrame(rows)

@@ -776,7 +776,7 @@ def fit_ser(
             hist.append({'step': step, 'train_loss': float(np.mean(losses)), 'val_UA': ua,
                          'lr': sched.get_last_lr()[0]})
             losses = []
-            if ua >= best[0] or (config.select == 'last' and step == n_steps):
+            if (ua >= best[0]) if config.select == 'val' else step == n_steps:
                 best = (ua, {k: v.detach().clone() for k, v in kept.state_dict().items()})
     model = kept
     model.load_state_dict(best[1])
