@@ -13,6 +13,7 @@ import torch
 from torch import nn
 import torch.nn.functional as F
 from tqdm.auto import tqdm
+from threadpoolctl import threadpool_limits
 from fastcore.script import call_parse
 import emogen
 from .core import (IN_TEST, fit, get_device, seed_everything, write_json, read_json, experiment_dir,
@@ -33,8 +34,9 @@ __all__ = ['EVAL_VERSION', 'FEATURE_SETS', 'Z_CLIP', 'C_GRID', 'MIN_BOOTSTRAP_UN
            'ClassGaussian', 'fit_class_gaussian', 'ClassResampler', 'fit_resample', 'RefinedGenerator',
            'DiffusionSampler', 'vae_factory', 'diffusion_factory', 'provides', 'Refine', 'AudioAugment',
            'ShuffledLabels', 'Convert', 'augment_audio', 'default_arms', 'sample_per_class', 'generated_counts',
-           'Benchmark', 'run_benchmark', 'summarize', 'paired_differences', 'pooled_confusion', 'plot_confusions',
-           'generation_quality', 'protocol_note', 'table5', 'table12', 'metrics_table', 'write_report', 'evaluate_cli']
+           'Benchmark', 'run_benchmark', 'GeneratorStore', 'summarize', 'paired_differences', 'pooled_confusion',
+           'plot_confusions', 'generation_quality', 'protocol_note', 'table5', 'table12', 'metrics_table',
+           'write_report', 'library_versions', 'evaluate_cli']
 
 # %% ../nbs/04_evaluation.ipynb #da2d4c30
 def confusion(
@@ -108,6 +110,7 @@ def _fork_map(fn, items:list, n_jobs:int):
     q = ctx.Queue()
     def work(idx):
         torch.set_num_threads(1)  # a forked worker computes on one thread (the parent's pool is not fork-safe)
+        threadpool_limits(1)  # and so does its BLAS: n workers on n cores, not n x n threads
         for i in idx:
             try: q.put((i, fn(items[i]), None))
             except Exception as e: q.put((i, None, f'{type(e).__name__}: {e}'))
@@ -272,11 +275,16 @@ class FunctionalsModel:
         out[:, self.model.classes_] = p
         return out.argmax(1)
 
-def _fit_lr(f, y, C, n_classes, seed, val_UA=None)->FunctionalsModel:
+def _lr_space(f)->tuple:
+    "Standardisation statistics, the training items' coordinates in their row space, and that basis"
     mean, scale = _standardiser(f)
     z = np.clip((np.asarray(f, np.float64) - mean)/scale, -Z_CLIP, Z_CLIP)
     basis = _row_space(z)
-    return FunctionalsModel(mean, scale, basis, _logreg(C, seed).fit(z @ basis, y), C, val_UA or {}, n_classes)
+    return mean, scale, z @ basis, basis
+
+def _fit_lr(space, y, C, n_classes, seed, val_UA=None)->FunctionalsModel:
+    mean, scale, coords, basis = space  # one SVD per training set, shared by every C
+    return FunctionalsModel(mean, scale, basis, _logreg(C, seed).fit(coords, y), C, val_UA or {}, n_classes)
 
 def fit_functionals_model(
     f_train, # training functionals (N, D)
@@ -289,15 +297,19 @@ def fit_functionals_model(
     seed:int=0, # solver seed
 )->FunctionalsModel:
     "Class-balanced logistic regression on standardised functionals; C with the best validation UA (ties: smaller C)"
+    with threadpool_limits(1):  # small matrices: one BLAS thread is about 3x faster here than two, and its bits
+        return _fit_functionals_model(f_train, y_train, f_val, y_val, n_classes, C_grid, refit, seed)  # never vary
+
+def _fit_functionals_model(f_train, y_train, f_val, y_val, n_classes, C_grid, refit, seed)->FunctionalsModel:
     y_train, y_val = np.asarray(y_train, int), np.asarray(y_val, int)
-    scores = {}
+    scores, space = {}, _lr_space(f_train)
     for C in C_grid:
-        fm = _fit_lr(f_train, y_train, C, n_classes, seed)
+        fm = _fit_lr(space, y_train, C, n_classes, seed)
         scores[float(C)] = float(classification_metrics(y_val, fm.predict_functionals(f_val), n_classes)['UA'])
     best = max(scores, key=lambda c: (scores[c], -c))
-    if not refit: return _fit_lr(f_train, y_train, best, n_classes, seed, scores)
+    if not refit: return _fit_lr(space, y_train, best, n_classes, seed, scores)
     f_all = np.concatenate([np.asarray(f_train, np.float64), np.asarray(f_val, np.float64)])
-    return _fit_lr(f_all, np.concatenate([y_train, y_val]), best, n_classes, seed, scores)
+    return _fit_lr(_lr_space(f_all), np.concatenate([y_train, y_val]), best, n_classes, seed, scores)
 
 # %% ../nbs/04_evaluation.ipynb #5ad2d02b
 @dataclass
@@ -991,6 +1003,10 @@ def default_arms(
     generator_epochs:int|None=None, # cap the generators' training epochs (compute-limited runs; recorded in the arm)
     classifier:str='functionals', # 'functionals' or 'resnet' (SpecAugment is an arm of the ResNet only)
     notes:dict|None=None, # filled with arm -> why it was skipped
+    guidance:float=2.0, # classifier-free guidance scale of the diffusion arms
+    generator_steps:int|None=None, # cap the diffusion model's optimiser steps (compute-limited runs; recorded in the arm)
+    diffusion_preset:str|None=None, # `DiffusionConfig` preset, if not `generator_preset` (the `cpu` run's: 'tiny')
+    vae:dict|None=None, # `VAEConfig` overrides (the `cpu` run's: {'epochs': 4})
 )->dict:
     "Every arm the benchmark knows, on the same folds: real, augmentations, controls and the generators"
     notes = {} if notes is None else notes
@@ -999,11 +1015,13 @@ def default_arms(
     arms |= {'real+resample': fit_resample, 'real+gaussian': fit_class_gaussian}
     if not generative: return arms
     ov = {} if generator_epochs is None else {'epochs': generator_epochs}
-    v, d = vae_factory(generator_preset, **ov), diffusion_factory(generator_preset, steps=steps, **ov)
+    dov = ov | ({} if generator_steps is None else {'train_steps': generator_steps})
+    v = vae_factory(generator_preset, **(vae or {}) | ov)
+    d = diffusion_factory(diffusion_preset or generator_preset, steps=steps, guidance=guidance, **dov)
     has_vae, has_diff = provides('emogen.vae', 'fit_vae'), provides('emogen.diffusion', 'fit_diffusion')
     if has_vae: arms['real+vae'] = v
     if has_diff: arms['real+diffusion'] = d
-    if has_vae and has_diff: arms['real+refined'] = Refine(v, d, steps=steps)
+    if has_vae and has_diff: arms['real+refined'] = Refine(v, d, steps=steps, guidance=guidance)
     if has_diff: arms['real+converted'] = Convert(d)  # SDEdit of other emotions' real items with the same model
     if has_diff: arms['real+diffusion-shuffled'] = ShuffledLabels(d)
     return arms
@@ -1015,10 +1033,12 @@ def _arm_desc(a)->str:
     if a is None: return 'real'
     if isinstance(a, str): return a
     if isinstance(a, Refine):
-        return f'refine({_key(a.vae)}, {_key(a.diffusion)}, strength={a.strength}, steps={a.steps})'
+        return (f'refine({_key(a.vae)}, {_key(a.diffusion)}, strength={a.strength}, steps={a.steps}, '
+                f'guidance={a.guidance})')
     if isinstance(a, AudioAugment): return f'augment(speeds={list(a.speeds)}, snr_db={list(a.snr_db)})'
     if isinstance(a, ShuffledLabels): return f'shuffled-labels({_arm_desc(a.arm)})'
-    if isinstance(a, Convert): return f'convert({_key(a.factory)})'
+    if isinstance(a, Convert): return f'convert({_arm_desc(a.factory)})'
+    if hasattr(a, 'steps') and hasattr(a, 'guidance'): return f'{_key(a)}, steps={a.steps}, guidance={a.guidance}'
     return _key(a)
 
 @torch.no_grad()
@@ -1157,7 +1177,7 @@ def run_benchmark(
     per_speaker = classifier == 'resnet' and config.input_norm == 'speaker'
     xs = speaker_standardise(x, meta.speaker.values) if per_speaker else x  # the ResNet's inputs
     cache = Path(cache_dir) if cache_dir else None
-    rows, preds, fits, fitted = [], {}, [], {}
+    rows, preds, fits, fitted = [], {}, [], GeneratorStore(cache/'generators' if cache else None)
     todo = [(k, s, a) for k in range(len(folds)) if only_folds is None or k in only_folds for s in seeds for a in arms]
     bar = tqdm(todo, desc=f'benchmark ({classifier})', disable=not progress)
     for k, s, name in bar:
@@ -1213,22 +1233,39 @@ def run_benchmark(
         reference = pd.DataFrame(ref)
     cfg = {**base, 'seeds': list(seeds), 'arms': {n: _arm_desc(a) for n, a in arms.items()}, 'skipped': notes,
            'folds': [{'test_speakers': _speakers(meta, f.test), 'val_speakers': _speakers(meta, f.val)} for f in folds],
-           'generator_policy': "fitted once per fold (seed = first seed) on the fold's training speakers; "
-                               "sampled anew per seed"}
+           'generator_policy': "fitted once per fold (seed = first seed) on the fold's training speakers "
+                               "(kept in the cache folder's generators/); sampled anew per seed"}
     return Benchmark(pd.DataFrame(rows), preds, list(classes), cfg, fits, reference)
 
 RUN_COLUMNS = ('classifier', 'arm', 'fold', 'seed', 'WA', 'UA', 'F1', 'precision', 'recall', 'n_train_real', 'n_added',
                'n_test', 'C', 'steps', 'best_step', 'seconds')
 
+class GeneratorStore(dict):
+    "Fitted generators by (factory key, fold); with a folder, trained models (torch modules) are also kept on disk, so a rerun or a second process re-uses them"
+    def __init__(self, folder=None): super().__init__(); self.folder = Path(folder) if folder else None
+    def fit(self, key, factory, args, seed):
+        "The generator of `key`: in memory, else from the folder when its inputs match, else fitted (and saved)"
+        if key in self: return self[key], 'memory'
+        spec = args[4].to_dict() if hasattr(args[4], 'to_dict') else args[4]
+        fp = _digest(key[0], seed, *args[:4], spec, emogen.__version__, EVAL_VERSION)
+        path = self.folder/f'fold{key[1]}_{fp}.pt' if self.folder else None
+        if path and path.exists(): self[key], how = torch.load(path, weights_only=False, map_location='cpu'), 'disk'
+        else:
+            self[key], how = factory(*args, seed), 'fitted'
+            if path and isinstance(self[key], torch.nn.Module):  # cheap ones (resample, Gaussian) are refitted
+                path.parent.mkdir(parents=True, exist_ok=True)
+                with atomic_path(path) as tmp: torch.save(self[key], tmp)
+        return self[key], how
+
 def _fit_arm(arm, k, xtr, ytr, xva, yva, spec, n_classes, seed, fitted, fits, meta, f):
     def get(factory):
         key = (_key(factory), k)
-        if key not in fitted:
-            fitted[key] = factory(xtr, ytr, xva, yva, spec, n_classes, seed)
-            fits.append({'fold': k, 'factory': _key(factory), 'n_train': len(xtr),
+        g, how = fitted.fit(key, factory, (xtr, ytr, xva, yva, spec, n_classes), seed)
+        if how != 'memory':
+            fits.append({'fold': k, 'factory': _key(factory), 'n_train': len(xtr), 'from_cache': how == 'disk',
                          'train_speakers': _speakers(meta, f.train), 'val_speakers': _speakers(meta, f.val),
                          'test_speakers': _speakers(meta, f.test)})
-        return fitted[key]
+        return g
     if isinstance(arm, Refine):
         return RefinedGenerator(get(arm.vae), get(arm.diffusion), arm.strength, arm.steps, arm.guidance)
     g = get(arm)
@@ -1494,12 +1531,22 @@ def write_report(
         'protocol': protocol_note(bench), 'paper_note': PAPER_NOTE, 'summary': sm.reset_index().to_dict('records'),
         'differences': {m: d.reset_index().to_dict('records') for m, d in diffs.items()},
         'original_audio_UA_mean_over_folds': None if ref is None or not len(ref) else float(100*ref.UA.mean()),
-        'generator_fits': bench.fits})
+        'generator_fits': bench.fits, 'versions': library_versions()})
     return folder
 
+def library_versions()->dict:
+    "Versions of the libraries a metrics.csv depends on: bit-for-bit reproduction is promised only where they match"
+    import platform, scipy, sklearn, librosa
+    return {'emogen': emogen.__version__, 'python': platform.python_version(), 'numpy': np.__version__,
+            'scipy': scipy.__version__, 'scikit-learn': sklearn.__version__, 'torch': torch.__version__,
+            'librosa': librosa.__version__, 'opensmile': _opensmile_version(), 'machine': platform.machine()}
+
 # %% ../nbs/04_evaluation.ipynb #05675590
+# the generators of `cpu` are those of `emogen run --preset cpu` (05): the VAE for 4 epochs, latent diffusion 'tiny',
+# DPM-Solver++ 10 steps, guidance 3 (chosen on EmoDB's validation speakers, 03)
 RUN_PRESETS = {'smoke': dict(ser='smoke', generator='smoke', steps=10, seeds=1),
-               'cpu': dict(ser='cpu', generator='cpu', steps=50, seeds=3),
+               'cpu': dict(ser='cpu', generator='cpu', diffusion='tiny', vae={'epochs': 4}, steps=10, guidance=3.0,
+                           seeds=3),
                'gpu': dict(ser='gpu', generator='gpu', steps=50, seeds=5)}
 
 def _choose_arms(arms:str, all_arms:dict, notes:dict)->dict:
@@ -1532,6 +1579,8 @@ def evaluate_cli(
     n_folds:int=None, # speaker folds (default: leave one speaker out; RAVDESS: 6)
     run:str=None, # experiment name (default evaluate-CORPUS-FEATURES-CLASSIFIER)
     generator_epochs:int=None, # cap the generators' training epochs (compute-limited runs)
+    generator_steps:int=None, # cap the diffusion model's optimiser steps (compute-limited runs)
+    only_folds:str=None, # comma-separated fold indices (0 = first) to compute now: split one run between processes
     quiet:bool=False, # no progress bars
 ):
     "The speaker-independent augmentation benchmark on a prepared corpus; writes metrics.csv, metrics.json and tables"
@@ -1546,12 +1595,15 @@ def evaluate_cli(
     if n_folds is None and corpus.lower() == 'ravdess': n_folds = 6
     notes = {}
     all_arms = default_arms(p['generator'], steps=p['steps'], generator_epochs=generator_epochs, classifier=classifier,
-                            notes=notes)
+                            notes=notes, guidance=p.get('guidance', 2.0), generator_steps=generator_steps,
+                            diffusion_preset=p.get('diffusion'), vae=p.get('vae'))
+    try: only = None if only_folds is None else [int(k) for k in str(only_folds).split(',') if k.strip()]
+    except ValueError: raise UserError(f"--only-folds takes fold indices such as 0,1,2, not {only_folds!r}") from None
     chosen = _choose_arms(arms, all_arms, notes)
     n_seeds = seeds or (1 if classifier == 'functionals' else p['seeds'])
     folder = experiment_dir(out, run or f'evaluate-{corpus}-{features}-{classifier}')
     bench = run_benchmark(feats.x, feats.meta, feats.classes, feats.spec, chosen, SERConfig.for_preset(p['ser']),
-                          n_folds=n_folds, max_folds=folds, seeds=tuple(range(seed, seed + n_seeds)), ratio=ratio,
+                          n_folds=n_folds, max_folds=folds, only_folds=only, seeds=tuple(range(seed, seed + n_seeds)), ratio=ratio,
                           cache_dir=folder/'runs', progress=not quiet, classifier=classifier, audio=feats.audio,
                           feature_set=feature_set, functionals_cache=Path(out)/'cache'/'functionals',
                           n_jobs=jobs or default_jobs(), notes=notes)
