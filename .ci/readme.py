@@ -61,6 +61,19 @@ def _report(folder: Path) -> str:
     return '\n'.join(lines)
 
 
+def _seed_table(v: pd.DataFrame) -> str:
+    "Per (recipe and) readout of the same runs: mean validation UA and the seed sd per fold and validation speaker"
+    key = [c for c in ('recipe', 'readout') if c in v]
+    sd = v.groupby(key + ['fold', 'val_speaker'], sort=False).UA.std(ddof=1).groupby(level=key, sort=False)
+    g = v.groupby(key, sort=False)
+    t = pd.DataFrame({'ua': g.UA.mean(), 'n': g.size(), 'sd': sd.mean(), 'sd_max': sd.max()})
+    head = ' | '.join(['recipe'] if 'recipe' in v else []) + (' | ' if 'recipe' in v else '')
+    return (f'| {head}readout of the same runs | runs x validation speakers | validation UA % (mean) | seed sd, points '
+            f'(mean) | seed sd, points (max) |\n|{"---|"*(len(key) + 4)}\n'
+            + '\n'.join('| ' + ' | '.join(k if isinstance(k, tuple) else (k,)) +
+                         f' | {r.n:.0f} | {r.ua:.1f} | {r.sd:.1f} | {r.sd_max:.1f} |' for k, r in t.iterrows()))
+
+
 def _note(folder: Path) -> str:
     "A folder without a benchmark report (e.g. a validation-only search): its command and what it measured"
     cmd = json.loads((folder/'command.json').read_text())
@@ -71,16 +84,13 @@ def _note(folder: Path) -> str:
         text += ('\n\n| recipe | folds | validation UA %, selected checkpoint | validation UA %, mean of last 5 evaluations |'
                  '\n|---|---|---|---|\n' + '\n'.join(f'| {c} | {v.size()[c]} | {r.val_UA_selected:.1f} | {r.val_UA_last5:.1f} |'
                                                   for c, r in t.iterrows()))
-    if (folder/'validation_seeds.csv').exists() and 'seed_search' in cmd:
-        c = cmd['seed_search']
-        v = pd.read_csv(folder/'validation_seeds.csv', dtype={'val_speaker': str})
-        sd = v.groupby(['readout', 'fold', 'val_speaker'], sort=False).UA.std(ddof=1).groupby('readout', sort=False)
-        ua, n = v.groupby('readout', sort=False).UA.mean(), v.groupby('readout', sort=False).size()
-        text += (f'\n\nSeeds: `{c["command"]}` ({c["seconds"]:.0f} s on a {c["machine"]}): {c["what"]}. '
-                 f'The rule, written before the run: {c["rule"]} Chosen: **{c["chosen"]}**.'
-                 '\n\n| readout of the same runs | runs x validation speakers | validation UA % (mean) | seed sd, points '
-                 '(mean) | seed sd, points (max) |\n|---|---|---|---|---|\n'
-                 + '\n'.join(f'| {r} | {n[r]} | {ua[r]:.1f} | {sd.mean()[r]:.1f} | {sd.max()[r]:.1f} |' for r in ua.index))
+    for csv, key, label in (('validation_seeds.csv', 'seed_search', 'Seeds'),
+                            ('validation_swa.csv', 'swa_search', 'Weight averaging')):
+        if (folder/csv).exists() and key in cmd:
+            c = cmd[key]
+            text += (f'\n\n{label}: `{c["command"]}` ({c["seconds"]:.0f} s on a {c["machine"]}): {c["what"]}. '
+                     f'The rule, written before the run: {c["rule"]} Chosen: **{c["chosen"]}**.\n\n'
+                     + _seed_table(pd.read_csv(folder/csv, dtype={'val_speaker': str})))
     return text
 
 

@@ -4,7 +4,7 @@
 
 # %% ../nbs/04_evaluation.ipynb #f61fb5b3
 from __future__ import annotations
-import os, json, time, hashlib, dataclasses, functools
+import os, json, time, hashlib, dataclasses, functools, copy
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
 import numpy as np
@@ -30,13 +30,13 @@ __all__ = ['EVAL_VERSION', 'FEATURE_SETS', 'Z_CLIP', 'C_GRID', 'MIN_BOOTSTRAP_UN
            'functionals', 'round_trip_audio', 'feature_functionals', 'FunctionalsModel', 'fit_functionals_model',
            'Judge', 'fit_judge', 'kid', 'judge_quality', 't_interval', 'wilcoxon_p', 'holm', 'cluster_bootstrap',
            'frechet_distance', 'BasicBlock', 'Bottleneck', 'SERResNet', 'spec_augment', 'mixup', 'SERConfig',
-           'band_stats', 'speaker_standardise', 'class_weights', 'ser_step_fn', 'fit_ser', 'predict_logits', 'embed',
-           'ClassGaussian', 'fit_class_gaussian', 'ClassResampler', 'fit_resample', 'RefinedGenerator',
-           'DiffusionSampler', 'vae_factory', 'diffusion_factory', 'provides', 'Refine', 'AudioAugment',
-           'ShuffledLabels', 'Convert', 'augment_audio', 'default_arms', 'sample_per_class', 'generated_counts',
-           'Benchmark', 'run_benchmark', 'GeneratorStore', 'summarize', 'paired_differences', 'pooled_confusion',
-           'plot_confusions', 'generation_quality', 'protocol_note', 'table5', 'table12', 'metrics_table',
-           'write_report', 'library_versions', 'evaluate_cli']
+           'band_stats', 'speaker_standardise', 'class_weights', 'ser_step_fn', 'WeightAverage', 'fit_ser',
+           'predict_logits', 'embed', 'ClassGaussian', 'fit_class_gaussian', 'ClassResampler', 'fit_resample',
+           'RefinedGenerator', 'DiffusionSampler', 'vae_factory', 'diffusion_factory', 'provides', 'Refine',
+           'AudioAugment', 'ShuffledLabels', 'Convert', 'augment_audio', 'default_arms', 'sample_per_class',
+           'generated_counts', 'Benchmark', 'run_benchmark', 'GeneratorStore', 'summarize', 'paired_differences',
+           'pooled_confusion', 'plot_confusions', 'generation_quality', 'protocol_note', 'table5', 'table12',
+           'metrics_table', 'write_report', 'library_versions', 'evaluate_cli']
 
 # %% ../nbs/04_evaluation.ipynb #da2d4c30
 def confusion(
@@ -626,7 +626,7 @@ def mixup(
     return lam*x + (1-lam)*x[perm], y, y[perm], lam
 
 # %% ../nbs/04_evaluation.ipynb #6bda7f35
-INPUT_NORMS, SELECTIONS = ('global', 'speaker'), ('val', 'last')
+INPUT_NORMS, SELECTIONS = ('global', 'speaker'), ('val', 'last', 'swa')
 
 @dataclass
 class SERConfig(DictConfig):
@@ -650,7 +650,8 @@ class SERConfig(DictConfig):
     label_smoothing:float=0.0 # cross-entropy label smoothing
     ema:float=0.0 # decay of the weights' exponential moving average, the weights evaluated and kept; 0 = off
     input_norm:str='global' # 'global': corpus statistics; 'speaker': each speaker's own (see `speaker_standardise`)
-    select:str='val' # weights kept: 'val', those of the best validation evaluation; 'last', those at the end
+    select:str='val' # weights kept: 'val', the best validation evaluation's; 'last', the end's; 'swa', `WeightAverage`'s
+    swa_start:float=0.5 # with select='swa': the share of the budget after which the trained weights are averaged
     seeds:int=3 # seeds per fold that the benchmark averages (its default)
 
     @classmethod
@@ -660,8 +661,8 @@ class SERConfig(DictConfig):
         "The configuration named `name`: 'smoke', 'cpu', 'gpu' or 'paper', with overrides `kw`"
         presets = {'smoke': dict(width=4, epochs=3, eval_every=5, batch_size=16, seeds=1),
                    # cpu: chosen on validation speakers (bench/ser_search.py, results/emodb/resnet-search)
-                   'cpu': dict(width=8, steps=600, seeds=3, input_norm='speaker', ema=0.99, mixup=0.2,
-                               label_smoothing=0.1, select='last'),
+                   'cpu': dict(width=8, steps=1200, seeds=3, input_norm='speaker', ema=0.99, mixup=0.2,
+                               label_smoothing=0.1, select='swa'),
                    'gpu': dict(width=64, steps=1500, lr=1e-3, seeds=5),
                    'paper': dict(depth=50, width=64, steps=1500, lr=1e-3, seeds=5)}
         if name not in presets: raise ValueError(f"unknown SER preset {name!r}: choose one of {list(presets)}")
@@ -670,6 +671,7 @@ class SERConfig(DictConfig):
         if self.input_norm not in INPUT_NORMS:
             raise ValueError(f"input_norm must be one of {INPUT_NORMS}, not {self.input_norm!r}")
         if self.select not in SELECTIONS: raise ValueError(f"select must be one of {SELECTIONS}, not {self.select!r}")
+        if not 0 <= self.swa_start < 1: raise ValueError(f"swa_start must be in [0, 1), not {self.swa_start}")
     def budget(self,
                n_train_real:int, # real training items of the fold
               )->int:
@@ -734,6 +736,34 @@ def ser_step_fn(
         return {'loss': loss, 'acc': (logits.argmax(1) == y).float().mean()}
     return step
 
+class WeightAverage:
+    "Uniform average of a model's weights over the updates it sees (stochastic weight averaging, Izmailov et al. 2018)"
+    def __init__(self,
+                 model:nn.Module): # the model being trained; `.model` is the averaged copy
+        self.model, self.n = copy.deepcopy(model).requires_grad_(False), 0
+    @torch.no_grad()
+    def update(self,
+               model:nn.Module): # the model being trained (same architecture)
+        self.n += 1
+        for a, p in zip(self.model.parameters(), model.parameters()): a.lerp_(p.detach(), 1/self.n)
+    @torch.no_grad()
+    def finish(self,
+               x, # the training items (their BatchNorm statistics are recomputed on them)
+               batch_size:int=32, # items per forward pass
+              )->nn.Module:
+        "A copy of the averaged model with BatchNorm statistics recomputed on `x` (equal weight per batch), in eval mode"
+        if self.n == 0: raise ValueError("WeightAverage.finish: no update was averaged")
+        m = copy.deepcopy(self.model)
+        norms = [b for b in m.modules() if isinstance(b, nn.modules.batchnorm._BatchNorm)]
+        momenta = [b.momentum for b in norms]
+        for b in norms: b.reset_running_stats(); b.momentum = None   # None: the cumulative average of the batches
+        dev = next(m.parameters()).device
+        x = torch.as_tensor(np.asarray(x), dtype=torch.float32)
+        m.train()
+        for i in range(0, len(x), batch_size): m(x[i:i+batch_size].to(dev))
+        for b, mom in zip(norms, momenta): b.momentum = mom
+        return m.eval()
+
 def fit_ser(
     x_train, # training features (N, n_mels, n_frames)
     y_train, # their labels
@@ -766,6 +796,7 @@ def fit_ser(
     # the EMA weights (BatchNorm statistics copied, not averaged) are evaluated, selected and returned instead
     ema = EMA(model, config.ema, average_buffers=False) if config.ema else None
     kept = ema.model if ema is not None else model
+    swa, swa_from = (WeightAverage(model), int(n_steps*config.swa_start)) if config.select == 'swa' else (None, 0)
     g = torch.Generator().manual_seed(seed)
     order, losses, hist, best = [], [], [], (-1.0, None)
     y_val = np.asarray(y_val, int)
@@ -781,6 +812,7 @@ def fit_ser(
         opt.step()
         sched.step()
         if ema is not None: ema.update(model)
+        if swa is not None and step > swa_from: swa.update(model)
         if on_step is not None: on_step(step, model)
         losses.append(loss.item())
         if step % config.eval_every == 0 or step == n_steps:
@@ -790,8 +822,8 @@ def fit_ser(
             losses = []
             if (ua >= best[0]) if config.select == 'val' else step == n_steps:
                 best = (ua, {k: v.detach().clone() for k, v in kept.state_dict().items()})
-    model = kept
-    model.load_state_dict(best[1])
+    if swa is not None: model = swa.finish(xt, config.batch_size)
+    else: model = kept; model.load_state_dict(best[1])
     hist = pd.DataFrame(hist)
     hist['best'] = hist.step.eq(hist.step[hist.val_UA.eq(best[0])].max())
     if ckpt: save_checkpoint(ckpt, {'model': model.state_dict()}, config.to_dict(), spec, 'ser')
@@ -1535,11 +1567,23 @@ def write_report(
     return folder
 
 def library_versions()->dict:
-    "Versions of the libraries a metrics.csv depends on: bit-for-bit reproduction is promised only where they match"
-    import platform, scipy, sklearn, librosa
-    return {'emogen': emogen.__version__, 'python': platform.python_version(), 'numpy': np.__version__,
-            'scipy': scipy.__version__, 'scikit-learn': sklearn.__version__, 'torch': torch.__version__,
-            'librosa': librosa.__version__, 'opensmile': _opensmile_version(), 'machine': platform.machine()}
+    "Versions of the libraries and the CPU code paths a metrics.csv depends on: bit for bit is promised where they match"
+    import platform, importlib.metadata as md
+    from threadpoolctl import threadpool_info
+    v = {'emogen': emogen.__version__, 'python': platform.python_version(), 'torch': torch.__version__}
+    for lib in ('numpy', 'scipy', 'scikit-learn', 'librosa', 'soxr', 'numba', 'pandas', 'audresample'):
+        try: v[lib] = md.version(lib)
+        except md.PackageNotFoundError: v[lib] = 'absent'
+    v['opensmile'] = _opensmile_version()
+    v['machine'] = platform.machine()
+    # the same versions give different low bits on CPUs with other vector units (numpy's SIMD loops, OpenBLAS kernels)
+    v['blas'] = ', '.join(sorted({f"{i['internal_api']} {i.get('architecture', '')}".strip() for i in threadpool_info()
+                                  if i['user_api'] == 'blas'})) or 'none'
+    try:
+        from numpy._core._multiarray_umath import __cpu_dispatch__, __cpu_features__
+        v['simd'] = ([t for t in __cpu_dispatch__ if __cpu_features__.get(t)] or ['baseline'])[-1]
+    except ImportError: v['simd'] = 'unknown'
+    return v
 
 # %% ../nbs/04_evaluation.ipynb #05675590
 # the generators of `cpu` are those of `emogen run --preset cpu` (05): the VAE for 4 epochs, latent diffusion 'tiny',

@@ -10,8 +10,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
-import librosa
-import sklearn
 import soundfile as sf
 import matplotlib.pyplot as plt
 import emogen
@@ -22,7 +20,7 @@ from .core import (write_json, read_json, atomic_path, models_dir, experiment_di
 from .preprocessing import (prepare_corpus, load_features, speaker_folds, feature_spec, features_to_audio,
                                   read_corpus, CORPORA, DIGIT_CORPORA, LONG_MODES, CorpusError)
 from .evaluation import (run_benchmark, vae_factory, diffusion_factory, SERConfig, Refine, fit_resample,
-                               write_report, generation_quality, N_VAL_SPEAKERS)
+                               write_report, generation_quality, N_VAL_SPEAKERS, library_versions)
 from .vae import fit_vae, VAEConfig, load_vae, plot_sample_grid, diffusion_size_for
 from .generation import write_generated_set, sample_batched
 from .diffusion import fit_diffusion, DiffusionConfig, load_diffusion
@@ -358,9 +356,7 @@ def _clean(t:pd.DataFrame|None)->pd.DataFrame|None:
     return t.map(cell)
 
 def _versions()->pd.DataFrame:
-    v = {'emogen': emogen.__version__, 'python': platform.python_version(), 'torch': torch.__version__,
-         'numpy': np.__version__, 'librosa': librosa.__version__, 'scikit-learn': sklearn.__version__,
-         'machine': f'{platform.machine()}, {os.cpu_count()} CPU cores',
+    v = {**library_versions(), 'machine': f'{platform.machine()}, {os.cpu_count()} CPU cores',
          'gpu': torch.cuda.get_device_name(0) if torch.cuda.is_available() else 'none', 'platform': platform.platform()}
     return pd.DataFrame({'value': v})
 
