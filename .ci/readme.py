@@ -43,8 +43,9 @@ def _report(folder: Path) -> str:
         pooled = '' if arm not in s.index else f"{s.loc[arm, 'UA pooled']:.1f}"
         if d is not None and arm in d.index:
             r = d.loc[arm]
-            diff = f"{r['dUA (pts)']:+.1f} [{r['t CI lo']:+.1f}, {r['t CI hi']:+.1f}]"
-            p = f"{r['Wilcoxon p']:.3f} ({r['Holm p']:.3f})"
+            diff = (f"{r['dUA (pts)']:+.1f} [{r['t CI lo']:+.1f}, {r['t CI hi']:+.1f}]" if pd.notna(r['t CI lo']) else
+                    f"{r['dUA (pts)']:+.1f} (no interval from {int(r['folds'])} fold)")
+            p = f"{r['Wilcoxon p']:.3f} ({r['Holm p']:.3f})" if pd.notna(r['Wilcoxon p']) else '—'
             better = f"{int(r['folds better'])}/{int(r['folds'])}"
         else: diff, p, better = '—', '—', '—'
         lines.append(f'| {arm} | {g.fold.nunique()} | {g.seed.nunique()} | {int(g.n_added.mean())} | {ua} | {pooled} | '
@@ -53,7 +54,10 @@ def _report(folder: Path) -> str:
     if len(orig):
         lines += ['', f'The same {clf} classifier trained and tested on the original audio (no round trip), real only: '
                       f'UA {_pct(orig.UA.mean())} % mean over {orig.fold.nunique()} folds.']
-    if d is not None and len(d):
+    if d is not None and len(d) and d['Holm p'].isna().all():
+        lines += ['', f'No test: {int(d.folds.max())} fold gives no interval and no p-value, so nothing here is significant; '
+                      'the differences are single-fold figures.']
+    elif d is not None and len(d):
         sig = [a for a in d.index if bool(d.loc[a, 'significant (Holm, 5 %)'])]
         lines += ['', f'Significant after Holm\'s correction across the {len(d)} arms compared (5 %): '
                       + (', '.join(f'{a} ({d.loc[a, "dUA (pts)"]:+.1f} points)' for a in sig) if sig else
