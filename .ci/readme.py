@@ -71,7 +71,7 @@ def _seed_table(v: pd.DataFrame) -> str:
     sd = v.groupby(key + ['fold', 'val_speaker'], sort=False).UA.std(ddof=1).groupby(level=key, sort=False)
     g = v.groupby(key, sort=False)
     t = pd.DataFrame({'ua': g.UA.mean(), 'n': g.size(), 'sd': sd.mean(), 'sd_max': sd.max()})
-    head = ' | '.join(['recipe'] if 'recipe' in v else []) + (' | ' if 'recipe' in v else '')
+    head = 'recipe | ' if 'recipe' in v else ''
     return (f'| {head}readout of the same runs | runs x validation speakers | validation UA % (mean) | seed sd, points '
             f'(mean) | seed sd, points (max) |\n|{"---|"*(len(key) + 4)}\n'
             + '\n'.join('| ' + ' | '.join(k if isinstance(k, tuple) else (k,)) +

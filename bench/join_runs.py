@@ -20,9 +20,7 @@ import json, shutil, sys
 from pathlib import Path
 import pandas as pd
 from emogen.evaluation import Benchmark, write_report, RUN_COLUMNS, _fingerprint
-
-KEEP = ('metrics.csv', 'metrics.json', 'summary.csv', 'table5.csv', 'table12.csv', 'differences_UA.csv',
-        'differences_WA.csv', 'differences_F1.csv')
+from evaluation import KEEP  # bench/evaluation.py: the report files a results folder holds
 DATA_KEYS = ('spec', 'data', 'fingerprint')  # what a preparation on another CPU changes
 
 
@@ -31,8 +29,7 @@ def _runs(folder: Path) -> dict:
     out = {}
     for p in sorted(folder.glob('*.json')):
         r = json.loads(p.read_text())
-        cfg = {k: v for k, v in r.items() if k in _run_cfg_keys(r)}
-        if _fingerprint(cfg) != r['fingerprint']: raise ValueError(f'{p}: its fingerprint does not match its fields')
+        if _fingerprint({k: r[k] for k in _run_cfg_keys(r)}) != r['fingerprint']: raise ValueError(f'{p}: its fingerprint does not match its fields')
         out[(r['arm'], r['fold'], r['seed'])] = r
     return out
 
@@ -46,7 +43,8 @@ def join(finished: Path, out: Path, parts: list) -> Path:
     meta = json.loads((finished/'metrics.json').read_text())
     cfg = meta['config']
     own = _runs(finished/'runs')
-    done_folds = sorted({k[1] for k in own})
+    own_folds = sorted({k[1] for k in own})
+    done_folds = set(own_folds)
     records, origin = dict(own), {}
     ref = pd.read_csv(finished/'metrics.csv', dtype={'test_speakers': str})
     ref = [ref[ref.classifier.str.contains('original audio')]]
@@ -62,8 +60,8 @@ def join(finished: Path, out: Path, parts: list) -> Path:
         ref.append(pr[pr.classifier.str.contains('original audio') & pr.fold.isin(folds)])
         fits += [f for f in pm.get('generator_fits', []) if f['fold'] in folds]
         records.update(runs)
-        done_folds = sorted(set(done_folds) | set(folds))
-    origin[str(finished/'runs')] = {'folds': sorted({k[1] for k in own}), 'spec_mean': meta['spec']['mean'],
+        done_folds |= set(folds)
+    origin[str(finished/'runs')] = {'folds': own_folds, 'spec_mean': meta['spec']['mean'],
                                     'spec_std': meta['spec']['std'], 'versions': meta.get('versions')}
     template = next(iter(own.values()))
     fixed = [k for k in _run_cfg_keys(template) if k not in DATA_KEYS + ('arm', 'arm_desc', 'fold', 'seed',

@@ -141,16 +141,15 @@ def swa_search(f, y, spk, folds, folds_run, seeds, recipe, out):
     "Train `SWA_RECIPES[recipe]` once per fold and seed; score the returned weights and each weight average"
     cfg, n_classes = SERConfig(**SWA_RECIPES[recipe]), len(f.classes)
     x = speaker_standardise(f.x, spk)
-    rows = []
+    starts, rows = [a for a in SWA_READOUTS.values() if a is not None], []
     for k in folds_run:
         fd = folds[k]
         xv, yv, sv = x[fd.val], y[fd.val], spk[fd.val]
         for seed in seeds:
             avgs = {}  # swa_start -> WeightAverage, built as fit_ser(select='swa') builds it
-            starts = {name: a for name, a in SWA_READOUTS.items() if a is not None}
 
             def on_step(step, model):
-                for a in starts.values():
+                for a in starts:
                     if step == int(cfg.steps*a): avgs[a] = WeightAverage(model)
                     elif step > int(cfg.steps*a): avgs[a].update(model)
             t0 = time.time()

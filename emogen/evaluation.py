@@ -751,17 +751,11 @@ class WeightAverage:
                x, # the training items (their BatchNorm statistics are recomputed on them)
                batch_size:int=32, # items per forward pass
               )->nn.Module:
-        "A copy of the averaged model with BatchNorm statistics recomputed on `x` (equal weight per batch), in eval mode"
+        "A copy of the averaged model with BatchNorm statistics recomputed on `x` (torch's `update_bn`), in eval mode"
         if self.n == 0: raise ValueError("WeightAverage.finish: no update was averaged")
-        m = copy.deepcopy(self.model)
-        norms = [b for b in m.modules() if isinstance(b, nn.modules.batchnorm._BatchNorm)]
-        momenta = [b.momentum for b in norms]
-        for b in norms: b.reset_running_stats(); b.momentum = None   # None: the cumulative average of the batches
-        dev = next(m.parameters()).device
+        m, dev = copy.deepcopy(self.model), next(self.model.parameters()).device
         x = torch.as_tensor(np.asarray(x), dtype=torch.float32)
-        m.train()
-        for i in range(0, len(x), batch_size): m(x[i:i+batch_size].to(dev))
-        for b, mom in zip(norms, momenta): b.momentum = mom
+        torch.optim.swa_utils.update_bn((x[i:i+batch_size].to(dev) for i in range(0, len(x), batch_size)), m)
         return m.eval()
 
 def fit_ser(
