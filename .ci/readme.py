@@ -89,7 +89,8 @@ def _note(folder: Path) -> str:
                  '\n|---|---|---|---|\n' + '\n'.join(f'| {c} | {v.size()[c]} | {r.val_UA_selected:.1f} | {r.val_UA_last5:.1f} |'
                                                   for c, r in t.iterrows()))
     for csv, key, label in (('validation_seeds.csv', 'seed_search', 'Seeds'),
-                            ('validation_swa.csv', 'swa_search', 'Weight averaging')):
+                            ('validation_swa.csv', 'swa_search', 'Weight averaging'),
+                            ('validation_ensemble.csv', 'ensemble_search', 'Ensembles at the same step budget')):
         if (folder/csv).exists() and key in cmd:
             c = cmd[key]
             text += (f'\n\n{label}: `{c["command"]}` ({c["seconds"]:.0f} s on a {c["machine"]}): {c["what"]}. '

@@ -16,7 +16,7 @@ depthwise-separable, 2 heads) are compared at the same number of optimiser steps
 
 Usage: python bench/enhancement.py [--out results/enhancement] [--work /tmp/emogen-enh] [--per-speaker 8]
        [--segan-steps 600] [--prior-steps 150] [--variant-steps 30] [--refine-steps 4] [--seed 0]
-       [--segan-arm NAME] [--strength 1.0] [--gate-db DB]
+       [--segan-arm NAME] [--wet FRACTION] [--strength 1.0] [--gate-db DB]
 The committed results/enhancement/ come from (results/enhancement/command.txt)
     python bench/enhancement.py --segan-arm residual+pre0+norm+adv0+stft --strength 0.5 --gate-db 0.0 --variant-steps 0
 and variants.csv from the variants at the prior's own schedule (the prior is unchanged since):
@@ -55,7 +55,16 @@ ARMS = {'paper': PAPER,
         'residual+pre0+norm+adv0': dict(residual=True, preemph=0., normalise=True, adv_weight=0.),
         'residual+pre0+norm+adv0+noz': dict(residual=True, preemph=0., normalise=True, adv_weight=0., latent=False),
         'residual+pre0+norm+adv0+stft': dict(residual=True, preemph=0., normalise=True, adv_weight=0., stft_weight=1.),
-        'residual+pre0+norm+adv0+lr2e-4': dict(residual=True, preemph=0., normalise=True, adv_weight=0., lr=2e-4)}
+        'residual+pre0+norm+adv0+lr2e-4': dict(residual=True, preemph=0., normalise=True, adv_weight=0., lr=2e-4),
+        # session 10: the STFT term on power-law compressed magnitudes (0.3) instead of log magnitudes
+        'residual+pre0+norm+adv0+lr2e-4+cstft': dict(residual=True, preemph=0., normalise=True, adv_weight=0., lr=2e-4,
+                                                     stft_weight=1., stft_compress=0.3),
+        'residual+pre0+norm+adv0+lr2e-4+cstft5': dict(residual=True, preemph=0., normalise=True, adv_weight=0., lr=2e-4,
+                                                      stft_weight=5., stft_compress=0.3),
+        'residual+pre0+norm+adv0+lr2e-4+cstft20': dict(residual=True, preemph=0., normalise=True, adv_weight=0., lr=2e-4,
+                                                       stft_weight=20., stft_compress=0.3),
+        'residual+pre0+norm+lr2e-4+cstft20': dict(residual=True, preemph=0., normalise=True, lr=2e-4, stft_weight=20.,
+                                                  stft_compress=0.3)}
 
 
 def segan_config(arm=None, steps=600):
@@ -121,6 +130,8 @@ def main():
     ap.add_argument('--strength', type=float, default=1.0, help="the refiner's strength (chosen on validation speakers)")
     ap.add_argument('--gate-db', type=float, default=None,
                     help="refine only bins whose estimated noise is at least this (dB); default every bin")
+    ap.add_argument('--wet', type=float, default=None,
+                    help="SEGAN's output = input + this fraction of its change (chosen on validation speakers; default 1)")
     ap.add_argument('--no-judge', action='store_true')
     ap.add_argument('--segan-arm', default=None, choices=list(ARMS),
                     help="a SEGAN variant of bench/enhancement_val.py's (default: the cpu size as the package defines it)")
@@ -145,6 +156,7 @@ def main():
     # SEGAN, cpu size, a fixed number of optimiser steps
     T = time.time()
     cfg = segan_config(a.segan_arm, a.segan_steps)
+    if a.wet is not None: cfg = replace(cfg, wet=a.wet)
     per_epoch = cfg.max_batches
     gan, hist = fit_segan(tr, va, cfg, a.seed, work/'segan.safetensors', 'cpu', progress=False)
     times['segan'] = time.time() - T; hist.to_csv(out/'segan_history.csv', index=False)

@@ -253,7 +253,7 @@ def de_emphasis(
 
 # %% ../nbs/06_enhancement.ipynb #2f5bb44a
 # what the cpu size changes from the paper's recipe (chosen on validation speakers by bench/enhancement_val.py)
-CPU_SEGAN_VARIANT = dict(residual=True, preemph=0., normalise=True, adv_weight=0., stft_weight=1.)
+CPU_SEGAN_VARIANT = dict(residual=True, preemph=0., normalise=True, lr=2e-4, stft_weight=20., stft_compress=0.3, wet=0.5)
 
 @dataclass
 class SEGANConfig(DictConfig):
@@ -267,8 +267,10 @@ class SEGANConfig(DictConfig):
     adv_weight:float=1. # weight of the generator's adversarial (least-squares) term
     stft_weight:float=0. # weight of a multi-resolution STFT loss on the generator (0: the paper's loss)
     stft_sizes:tuple=(256, 512, 1024) # FFT sizes of that loss (hop a quarter of each, Hann window)
+    stft_compress:float=0. # that loss's magnitude term: 0, L1 of log magnitudes; c > 0, of magnitudes to the power c
     preemph:float=0.95 # pre-emphasis coefficient (0: none; the losses are computed in this domain)
     normalise:bool=False # scale each window to unit RMS before the generator and its output back (not in the paper)
+    wet:float=1. # at enhancement, the input plus this fraction of the generator's change (Demucs' dry/wet; 1: as trained)
     lr:float=2e-4 # Adam's learning rate (both networks)
     batch_size:int=32 # windows per batch
     epochs:int=80 # epochs
@@ -374,6 +376,7 @@ def stft_loss(
     est:torch.Tensor, # (B, n) estimated waveforms
     ref:torch.Tensor, # (B, n) reference waveforms
     sizes:tuple=(256, 512, 1024), # FFT sizes (hop a quarter of each, Hann window)
+    compress:float=0., # 0: L1 of log magnitudes (Yamamoto et al.); c > 0: L1 of magnitudes to the power c instead
 )->torch.Tensor:
     "Multi-resolution STFT loss (Yamamoto et al. 2020): spectral convergence + L1 of log magnitudes, mean over sizes"
     total = 0.
@@ -381,7 +384,8 @@ def stft_loss(
         w = torch.hann_window(n, device=est.device, dtype=est.dtype)
         E, R = [torch.stft(x, n, n//4, n, w, return_complex=True).abs().clamp(min=1e-7) for x in (est, ref)]
         sc = torch.linalg.norm(R - E)/torch.linalg.norm(R).clamp(min=1e-12)  # spectral convergence
-        total = total + sc + (R.log() - E.log()).abs().mean()
+        mag = (R**compress - E**compress) if compress else (R.log() - E.log())
+        total = total + sc + mag.abs().mean()
     return total/len(sizes)
 
 # %% ../nbs/06_enhancement.ipynb #6c821225
@@ -409,7 +413,7 @@ class SEGAN(nn.Module):
         terms = {'d': d, 'g_adv': adv, 'l1': l1_loss(fake, clean)}
         g = c.adv_weight*adv + c.l1_weight*terms['l1']
         if c.stft_weight:
-            terms['stft'] = stft_loss(fake, clean, c.stft_sizes)
+            terms['stft'] = stft_loss(fake, clean, c.stft_sizes, c.stft_compress)
             g = g + c.stft_weight*terms['stft']
         return {'loss': d + g, **terms}
 
@@ -463,7 +467,7 @@ def _segan_val(model, batch):
     out = {'l1': l1_loss(e, y), 'l1_input': l1_loss(x, y)}
     out['loss'] = c.l1_weight*out['l1']
     if c.stft_weight:
-        out['stft'] = stft_loss(e, y, c.stft_sizes)
+        out['stft'] = stft_loss(e, y, c.stft_sizes, c.stft_compress)
         out['loss'] = out['loss'] + c.stft_weight*out['stft']
     return out
 
@@ -482,7 +486,7 @@ def fit_segan(
     if train.sr != cfg.sr: raise UserError(f"pairs at {train.sr} Hz but the SEGAN config expects {cfg.sr} Hz")
     if ckpt and Path(ckpt).exists():  # resume only the run this config describes (epochs may grow)
         _, info = load_checkpoint(ckpt, kind='segan')
-        old = replace(SEGANConfig.from_dict(info['config']['segan']), epochs=cfg.epochs)
+        old = replace(SEGANConfig.from_dict(info['config']['segan']), epochs=cfg.epochs, wet=cfg.wet)  # wet: not training
         if old != cfg:
             diff = ', '.join(f"{k}: {v!r} there, {getattr(cfg, k)!r} here" for k, v in old.to_dict().items()
                              if v != cfg.to_dict()[k])
@@ -521,6 +525,7 @@ def segan_enhance(
     wave:np.ndarray, # noisy waveform at the model's rate, any length
     seed:int=0, # seeds the latent z
     batch_size:int=32, # windows per forward pass
+    wet:float|None=None, # the input plus this fraction of the generator's change (None: the config's `wet`)
 )->np.ndarray:
     "The SEGAN-enhanced waveform, same length and level as `wave`"
     cfg, dev = model.cfg, next(model.parameters()).device
@@ -528,7 +533,9 @@ def segan_enhance(
     gen = torch.Generator().manual_seed(seed)
     fn = lambda s: model.G(torch.from_numpy(s).to(dev), generator=gen).float().cpu().numpy()
     x = pre_emphasis(np.asarray(wave, np.float32)/g, cfg.preemph)
-    return de_emphasis(overlap_add(fn, x, window=cfg.window, batch_size=batch_size), cfg.preemph)*g
+    e = de_emphasis(overlap_add(fn, x, window=cfg.window, batch_size=batch_size), cfg.preemph)*g
+    w = cfg.wet if wet is None else wet
+    return e if w == 1 else (wave + w*(e - wave)).astype(np.float32)
 
 # %% ../nbs/06_enhancement.ipynb #4bcf7e88
 def enhance_spec(
@@ -844,6 +851,7 @@ def enhance_cli(
     strength:float=1.0, # refiner strength: multiplies the estimated noise per bin
     steps:int=20, # refiner sampling steps
     gate_db:float=None, # refine only bins whose estimated noise is at least this (dB); default: every bin
+    wet:float=None, # SEGAN's output = input + this fraction of its change (default: the model's config)
     seed:int=0, # random seed (SEGAN's z, the refiner's noise)
     device:str='auto', # auto, cpu, cuda, mps
     quiet:bool=False, # no progress bars
@@ -863,7 +871,8 @@ def enhance_cli(
     fn = None
     if enhancer == 'segan':
         gan = load_segan(need('segan'), dev)
-        fn = lambda w: segan_enhance(gan, w, seed)
+        if wet is not None and not 0 <= wet <= 1: raise UserError(f"--wet must be between 0 and 1, not {wet}")
+        fn = lambda w: segan_enhance(gan, w, seed, wet=wet)
     if refine: fn = refined(load_diffusion(need('prior'), device=dev), fn, strength, steps, seed=seed, gate_db=gate_db)
     res = enhance_folder(in_, out, fn, not quiet)
     Path(out).mkdir(parents=True, exist_ok=True)

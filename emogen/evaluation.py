@@ -29,8 +29,8 @@ __all__ = ['EVAL_VERSION', 'FEATURE_SETS', 'Z_CLIP', 'C_GRID', 'MIN_BOOTSTRAP_UN
            'METRICS_COLUMNS', 'RUN_PRESETS', 'confusion', 'classification_metrics', 'nn_distance', 'default_jobs',
            'functionals', 'round_trip_audio', 'feature_functionals', 'FunctionalsModel', 'fit_functionals_model',
            'Judge', 'fit_judge', 'kid', 'judge_quality', 't_interval', 'wilcoxon_p', 'holm', 'cluster_bootstrap',
-           'frechet_distance', 'BasicBlock', 'Bottleneck', 'SERResNet', 'spec_augment', 'mixup', 'SERConfig',
-           'band_stats', 'speaker_standardise', 'class_weights', 'ser_step_fn', 'WeightAverage', 'fit_ser',
+           'frechet_distance', 'BasicBlock', 'Bottleneck', 'SERResNet', 'SEREnsemble', 'spec_augment', 'mixup',
+           'SERConfig', 'band_stats', 'speaker_standardise', 'class_weights', 'ser_step_fn', 'WeightAverage', 'fit_ser',
            'predict_logits', 'embed', 'ClassGaussian', 'fit_class_gaussian', 'ClassResampler', 'fit_resample',
            'RefinedGenerator', 'DiffusionSampler', 'vae_factory', 'diffusion_factory', 'provides', 'Refine',
            'AudioAugment', 'ShuffledLabels', 'Convert', 'augment_audio', 'default_arms', 'sample_per_class',
@@ -590,6 +590,23 @@ class SERResNet(nn.Module):
         "Logits (B, n_classes)"
         return self.head(self.embed(x))
 
+# %% ../nbs/04_evaluation.ipynb #a31e25a7
+class SEREnsemble(nn.Module):
+    "Nets that predict together: log of the mean of their softmax probabilities; embeddings concatenated"
+    def __init__(self,
+                 members:list): # trained `SERResNet`s with the same classes
+        super().__init__()
+        self.members = nn.ModuleList(members)
+    def embed(self,
+              x): # (B, n_mels, n_frames) or (B, 1, n_mels, n_frames)
+        "The members' penultimate features side by side, (B, sum of their n_features)"
+        return torch.cat([m.embed(x) for m in self.members], 1)
+    def forward(self,
+                x): # (B, n_mels, n_frames) or (B, 1, n_mels, n_frames)
+        "Log mean probability (B, n_classes)"
+        p = torch.stack([F.softmax(m(x), -1) for m in self.members]).mean(0)
+        return p.clamp(min=1e-30).log()
+
 # %% ../nbs/04_evaluation.ipynb #ff14c331
 def _masks(n, size, max_width, count, generator, device):
     w = (torch.rand(n, count, generator=generator) * (max_width + 1)).long().clamp(max=size)
@@ -652,6 +669,7 @@ class SERConfig(DictConfig):
     input_norm:str='global' # 'global': corpus statistics; 'speaker': each speaker's own (see `speaker_standardise`)
     select:str='val' # weights kept: 'val', the best validation evaluation's; 'last', the end's; 'swa', `WeightAverage`'s
     swa_start:float=0.5 # with select='swa': the share of the budget after which the trained weights are averaged
+    members:int=1 # nets per run, sharing its step budget equally; they predict by their mean softmax (`SEREnsemble`)
     seeds:int=3 # seeds per fold that the benchmark averages (its default)
 
     @classmethod
@@ -662,7 +680,7 @@ class SERConfig(DictConfig):
         presets = {'smoke': dict(width=4, epochs=3, eval_every=5, batch_size=16, seeds=1),
                    # cpu: chosen on validation speakers (bench/ser_search.py, results/emodb/resnet-search)
                    'cpu': dict(width=8, steps=1200, seeds=3, input_norm='speaker', ema=0.99, mixup=0.2,
-                               label_smoothing=0.1, select='swa'),
+                               label_smoothing=0.1, select='swa', members=3),
                    'gpu': dict(width=64, steps=1500, lr=1e-3, seeds=5),
                    'paper': dict(depth=50, width=64, steps=1500, lr=1e-3, seeds=5)}
         if name not in presets: raise ValueError(f"unknown SER preset {name!r}: choose one of {list(presets)}")
@@ -672,6 +690,7 @@ class SERConfig(DictConfig):
             raise ValueError(f"input_norm must be one of {INPUT_NORMS}, not {self.input_norm!r}")
         if self.select not in SELECTIONS: raise ValueError(f"select must be one of {SELECTIONS}, not {self.select!r}")
         if not 0 <= self.swa_start < 1: raise ValueError(f"swa_start must be in [0, 1), not {self.swa_start}")
+        if self.members < 1: raise ValueError(f"members must be at least 1, not {self.members}")
     def budget(self,
                n_train_real:int, # real training items of the fold
               )->int:
@@ -776,6 +795,15 @@ def fit_ser(
     "Train a `SERResNet` for a fixed step budget; returns (model with the weights `config.select` keeps, history)"
     config = config or SERConfig()
     n_steps = steps or config.budget(len(x_train))
+    if config.members > 1:  # members share the budget; member m of seed s is trained with seed s*members + m
+        k, one = config.members, dataclasses.replace(config, members=1)
+        fits = [fit_ser(x_train, y_train, x_val, y_val, n_classes, one, seed*k + m, spec, None, progress, device,
+                        n_steps//k, on_step) for m in range(k)]
+        model = SEREnsemble([m for m, _ in fits])
+        hist = pd.concat([h.assign(member=m, step=h.step + m*(n_steps//k)) for m, (_, h) in enumerate(fits)],
+                         ignore_index=True)  # steps counted over the whole run
+        if ckpt: save_checkpoint(ckpt, {'model': model.state_dict()}, config.to_dict(), spec, 'ser')
+        return model.eval(), hist
     seed_everything(seed)
     dev = get_device(device)
     xt = torch.as_tensor(np.asarray(x_train), dtype=torch.float32)
