@@ -18,10 +18,11 @@ Usage: python bench/enhancement.py [--out results/enhancement] [--work /tmp/emog
        [--segan-steps 600] [--prior-steps 150] [--variant-steps 30] [--refine-steps 4] [--seed 0]
        [--segan-arm NAME] [--wet FRACTION] [--strength 1.0] [--gate-db DB]
 The committed results/enhancement/ come from (results/enhancement/command.txt)
-    python bench/enhancement.py --segan-arm residual+pre0+norm+adv0+stft --strength 0.5 --gate-db 0.0 --variant-steps 0
+    python bench/enhancement.py --segan-arm residual+pre0+norm+lr2e-4+cstft20 --segan-steps 2400 --wet 0.5 \
+        --strength 0.5 --gate-db 0.0 --variant-steps 0
 and variants.csv from the variants at the prior's own schedule (the prior is unchanged since):
        python bench/enhancement.py --variants-only --variant-steps 150     (rewrites variants.csv)
-Run both with OMP_NUM_THREADS=1; about 12 + 12 minutes of one shared CPU core.
+Run both with OMP_NUM_THREADS=1; about 16 + 12 minutes of one shared CPU core.
 """
 import argparse, json, sys, time
 from dataclasses import replace
