@@ -42,6 +42,7 @@ NOISES = ('white', 'pink', 'brown', 'babble', 'hum')
 ROWS = ['noisy', 'SEGAN', 'refiner on noisy', 'SEGAN + refiner']
 # SEGAN variants compared on the validation speakers by bench/enhancement_val.py (changes to the cpu size)
 PAPER = dict(residual=False, adv_weight=1., stft_weight=0., preemph=0.95, normalise=False)  # the paper's formulation
+_CSTFT = dict(residual=True, preemph=0., normalise=True, lr=2e-4, stft_compress=0.3)  # the session-10 arms' common part
 ARMS = {'paper': PAPER,
         'residual': dict(residual=True),
         'residual+stft': dict(residual=True, stft_weight=1.),
@@ -57,15 +58,10 @@ ARMS = {'paper': PAPER,
         'residual+pre0+norm+adv0+noz': dict(residual=True, preemph=0., normalise=True, adv_weight=0., latent=False),
         'residual+pre0+norm+adv0+stft': dict(residual=True, preemph=0., normalise=True, adv_weight=0., stft_weight=1.),
         'residual+pre0+norm+adv0+lr2e-4': dict(residual=True, preemph=0., normalise=True, adv_weight=0., lr=2e-4),
-        # session 10: the STFT term on power-law compressed magnitudes (0.3) instead of log magnitudes
-        'residual+pre0+norm+adv0+lr2e-4+cstft': dict(residual=True, preemph=0., normalise=True, adv_weight=0., lr=2e-4,
-                                                     stft_weight=1., stft_compress=0.3),
-        'residual+pre0+norm+adv0+lr2e-4+cstft5': dict(residual=True, preemph=0., normalise=True, adv_weight=0., lr=2e-4,
-                                                      stft_weight=5., stft_compress=0.3),
-        'residual+pre0+norm+adv0+lr2e-4+cstft20': dict(residual=True, preemph=0., normalise=True, adv_weight=0., lr=2e-4,
-                                                       stft_weight=20., stft_compress=0.3),
-        'residual+pre0+norm+lr2e-4+cstft20': dict(residual=True, preemph=0., normalise=True, lr=2e-4, stft_weight=20.,
-                                                  stft_compress=0.3)}
+        # session 10: the STFT term on power-law compressed magnitudes (0.3) instead of log magnitudes, weight 1/5/20
+        **{f'residual+pre0+norm+adv0+lr2e-4+cstft{"" if w == 1 else w}': dict(_CSTFT, adv_weight=0., stft_weight=float(w))
+           for w in (1, 5, 20)},
+        'residual+pre0+norm+lr2e-4+cstft20': dict(_CSTFT, stft_weight=20.)}  # with SEGAN's adversarial term
 
 
 def segan_config(arm=None, steps=600):

@@ -79,11 +79,14 @@ def scores(pairs, waves):
     return pd.DataFrame(rows).groupby('snr')[['pesq', 'stoi', 'si_sdr']].mean()
 
 
-def arm_gains(csv)->pd.DataFrame:
-    "Per arm of a results file: the smallest PESQ and SI-SDR changes over the SNRs and the mean PESQ change"
+def arm_gains(csv, by=('arm',))->pd.DataFrame:
+    "Per arm (or per `by`) of a results file: the smallest PESQ and SI-SDR changes over the SNRs, the mean PESQ change"
     df = pd.read_csv(csv)
-    return df[df.arm != 'noisy'].groupby('arm').agg(min_dp=('d_pesq', 'min'), min_ds=('d_si_sdr', 'min'),
-                                                     mean_dp=('d_pesq', 'mean'))
+    return df[df.arm != 'noisy'].groupby(list(by)).agg(min_dp=('d_pesq', 'min'), min_ds=('d_si_sdr', 'min'),
+                                                        mean_dp=('d_pesq', 'mean'))
+
+
+def adversarial(arm)->bool: return {**PAPER, **ARMS[arm]}['adv_weight'] > 0  # SEGAN's own term, preferred by the rules
 
 
 def pick_arm(out):
@@ -99,21 +102,34 @@ def pick_long(out, min_dpesq=0.01):
     g = arm_gains(out/'segan_arms_2400.csv')
     ok = g[(g.min_dp >= min_dpesq) & (g.min_ds > 0)]
     if not len(ok): return None
-    adv = [a for a in ok.index if {**PAPER, **ARMS[a]}['adv_weight'] > 0]
+    adv = [a for a in ok.index if adversarial(a)]
     return adv[0] if adv else ok.mean_dp.idxmax()
 
 
 def pick_wet(out, min_dpesq=0.01):
     "the wet round's rule (module docstring), fixed before its runs: (arm, wet) or None when no choice qualifies"
-    df = pd.read_csv(out/'segan_wet.csv')
-    g = df[df.arm != 'noisy'].groupby(['arm', 'wet']).agg(min_dp=('d_pesq', 'min'), min_ds=('d_si_sdr', 'min'),
-                                                          mean_dp=('d_pesq', 'mean'))
+    g = arm_gains(out/'segan_wet.csv', ('arm', 'wet'))
     ok = g[(g.min_dp >= min_dpesq) & (g.min_ds > 0)].reset_index()
     if not len(ok): return None
-    adv = ok[[{**PAPER, **ARMS[a]}['adv_weight'] > 0 for a in ok.arm]]  # SEGAN's adversarial term first, as pick_long
+    adv = ok[ok.arm.map(adversarial)]  # SEGAN's adversarial term first, as pick_long
     ok = adv if len(adv) else ok
     best = ok[ok.mean_dp == ok.mean_dp.max()].sort_values('wet', ascending=False).iloc[0]
     return best.arm, float(best.wet)
+
+
+def write_keeping(csv, rows, redone):
+    "Write `rows` (the 3 noisy rows first) to `csv`, keeping the rows of arms scored earlier and not in `redone`"
+    old = [r for r in pd.read_csv(csv).to_dict('records') if r['arm'] not in redone + ['noisy']] if csv.exists() else []
+    pd.DataFrame(rows[:3] + old + rows[3:]).to_csv(csv, index=False)
+
+
+def log_command(out, a):
+    "Append this call to out/command.txt, the local folders replaced by placeholders"
+    cmd = ' '.join(sys.argv[1:])
+    for k in ('work', 'prior', 'segan'):
+        if getattr(a, k): cmd = cmd.replace(getattr(a, k), f'<{k} folder>' if k == 'work' else f'<{k}>')
+    with open(out/'command.txt', 'a') as f:
+        f.write(f"EMOGEN_REAL_DATA=<folder holding emodb/wav> OMP_NUM_THREADS=1 python bench/enhancement_val.py {cmd}\n")
 
 
 def pick_refiner(out):
@@ -172,18 +188,11 @@ def main():
                 wrows += [{'arm': arm, 'wet': w, 'snr': snr, **r, 'd_pesq': r.pesq - noisy.pesq[snr],
                            'd_si_sdr': r.si_sdr - noisy.si_sdr[snr]} for snr, r in s.iterrows()]
                 print(pd.DataFrame(wrows[-3:]).round(4).to_string(index=False), flush=True)
-        wcsv, done = out/'segan_wet.csv', a.arms.split(',') + ['noisy']  # rows of arms scored earlier are kept
-        old = [r for r in pd.read_csv(wcsv).to_dict('records') if r['arm'] not in done] if wcsv.exists() else []
-        pd.DataFrame(wrows[:3] + old + wrows[3:]).to_csv(wcsv, index=False)
-        with open(out/'command.txt', 'a') as f:
-            f.write(f"EMOGEN_REAL_DATA=<folder holding emodb/wav> OMP_NUM_THREADS=1 python bench/enhancement_val.py "
-                    f"{' '.join(sys.argv[1:]).replace(a.work, '<work folder>')}\n")
-        return
+        write_keeping(out/'segan_wet.csv', wrows, a.arms.split(','))
+        return log_command(out, a)
     gans, ran = {}, [] if a.segan else a.arms.split(',')
-    csv = out/a.csv  # rows of arms not re-run here are kept (same data, steps and seed), so the pick rule compares
-    def keep_old():  # every arm run so far; read at each write (under a lock) so that two runs can share the file
-        if not csv.exists(): return []
-        return [r for r in pd.read_csv(csv).to_dict('records') if r['arm'] not in ran + ['noisy']]
+    # rows of arms not re-run here are kept (same data, steps and seed), so the pick rule compares every arm run so far;
+    # the file is read at each write (under a lock) so that two runs can share it
     for arm in ([] if a.segan else a.arms.split(',')):
         cfg = segan_config(arm, a.steps)
         t0 = time.time()
@@ -203,7 +212,7 @@ def main():
         lk = os.open(out, os.O_RDONLY)  # a lock on the folder itself: no lock file left behind
         try:
             fcntl.flock(lk, fcntl.LOCK_EX)
-            pd.DataFrame(rows[:3] + keep_old() + rows[3:]).to_csv(csv, index=False)
+            write_keeping(out/a.csv, rows, ran)
         finally: os.close(lk)
     if a.refiner:
         prior = load_diffusion(a.prior, device='cpu')
@@ -225,9 +234,7 @@ def main():
                                       'd_si_sdr': r.si_sdr - base[name].si_sdr[snr]})
                     print(pd.DataFrame(rrows[-3:]).round(4).to_string(index=False), flush=True)
                     pd.DataFrame(rrows).to_csv(out/'refiner.csv', index=False)
-    cmd = 'python bench/enhancement_val.py ' + ' '.join(sys.argv[1:])
-    with open(out/'command.txt', 'a') as f:
-        f.write(f"EMOGEN_REAL_DATA=<folder holding emodb/wav> OMP_NUM_THREADS=1 {cmd}\n")
+    log_command(out, a)
     write_json(out/f"config{'-refiner' if a.refiner else ''}.json",
                {'args': {**vars(a), **{k: f'<{k}>' for k in ('work', 'prior', 'segan') if getattr(a, k)}},
                 'val_speakers': VAL, 'test_speakers_unread': TEST, 'n_scored': len(vs),

@@ -121,6 +121,11 @@ def recipe_search(f, y, spk, folds, folds_run, names, out):
 def _ua(y, p, n_classes): return 100*classification_metrics(y, p, n_classes)['UA']
 
 
+def _per_speaker(yv, sv, pred, n_classes):
+    "(validation speaker, UA %, items) of the predictions `pred`, one per validation speaker"
+    return [(s, _ua(yv[sv == s], pred[sv == s], n_classes), int((sv == s).sum())) for s in sorted(set(sv))]
+
+
 def seed_search(f, y, spk, folds, folds_run, seeds, out):
     "Train the `cpu` recipe once per fold and seed; score every readout per validation speaker"
     cfg, n_classes = SERConfig(**SEARCHED), len(f.classes)
@@ -183,12 +188,11 @@ def swa_search(f, y, spk, folds, folds_run, seeds, recipe, out):
             seconds = round(time.time() - t0, 1)
             logits = {name: predict_logits(model if a is None else avgs[a].finish(x[fd.train], cfg.batch_size), xv)
                       for name, a in SWA_READOUTS.items()}
-            for s in sorted(set(sv)):
-                me = sv == s
-                for name, lg in logits.items():
-                    rows.append({'recipe': recipe, 'readout': name, 'fold': k, 'seed': seed, 'val_speaker': s,
-                                 'UA': _ua(yv[me], lg[me].argmax(1), n_classes), 'steps': cfg.steps,
-                                 'n_items': int(me.sum()), 'seconds': seconds})
+            per = {name: _per_speaker(yv, sv, lg.argmax(1), n_classes) for name, lg in logits.items()}
+            for i in range(len(set(sv))):  # rows ordered by speaker, then readout
+                for name, p in per.items():
+                    rows.append({'recipe': recipe, 'readout': name, 'fold': k, 'seed': seed, 'val_speaker': p[i][0],
+                                 'UA': p[i][1], 'steps': cfg.steps, 'n_items': p[i][2], 'seconds': seconds})
             pd.DataFrame(rows).to_csv(out, index=False)
             r = pd.DataFrame(rows).query('fold == @k and seed == @seed').groupby('readout', sort=False).UA.mean()
             print(f'{recipe}, fold {k} seed {seed} ({seconds:.0f} s): ' +
@@ -207,11 +211,9 @@ def ensemble_search(f, y, spk, folds, folds_run, seeds, recipe, out):
             t0 = time.time()
             model, _ = fit_ser(x[fd.train], y[fd.train], xv, yv, n_classes, cfg, seed=seed)
             seconds, lg = round(time.time() - t0, 1), predict_logits(model, xv)
-            for s in sorted(set(sv)):
-                me = sv == s
+            for s, ua, n in _per_speaker(yv, sv, lg.argmax(1), n_classes):
                 rows.append({'recipe': recipe, 'readout': 'ensemble', 'fold': k, 'seed': seed, 'val_speaker': s,
-                             'UA': _ua(yv[me], lg[me].argmax(1), n_classes), 'steps': cfg.steps,
-                             'members': cfg.members, 'n_items': int(me.sum()), 'seconds': seconds})
+                             'UA': ua, 'steps': cfg.steps, 'members': cfg.members, 'n_items': n, 'seconds': seconds})
             pd.DataFrame(rows).to_csv(out, index=False)
             print(f'{recipe}, fold {k} seed {seed} ({seconds:.0f} s): ' +
                   ', '.join(f"{r['UA']:.1f}" for r in rows[-len(set(sv)):]), flush=True)
@@ -226,19 +228,19 @@ def summarize_seeds(v: pd.DataFrame) -> pd.DataFrame:
                          'seed sd (max)': sd.max(), 'runs': v.groupby(key, sort=False).size()})
 
 
+def _pop(args, flag):
+    "(the value after `flag` or None, `args` without the two)"
+    if flag not in args: return None, args
+    i = args.index(flag)
+    return args[i + 1], args[:i] + args[i + 2:]
+
+
 if __name__ == '__main__':
     args = sys.argv[1:]
-    seeds, swa = None, None
-    if '--swa' in args:
-        i = args.index('--swa')
-        swa, args = args[i + 1], args[:i] + args[i + 2:]
-    ens = None
-    if '--ensemble' in args:
-        i = args.index('--ensemble')
-        ens, args = args[i + 1], args[:i] + args[i + 2:]
-    if '--seeds' in args:
-        i = args.index('--seeds')
-        seeds, args = [int(s) for s in args[i + 1].split(',')], args[:i] + args[i + 2:]
+    swa, args = _pop(args, '--swa')
+    ens, args = _pop(args, '--ensemble')
+    seeds, args = _pop(args, '--seeds')
+    seeds = None if seeds is None else [int(s) for s in seeds.split(',')]
     ws, out = args[0], args[1]
     folds_run = [int(k) for k in args[2].split(',')] if len(args) > 2 else [0, 1, 2]
     f = load_features(ws, 'emodb', 'emogen')
