@@ -62,6 +62,17 @@ minus 2 points; the 10 test folds are then run once with it (about 70 minutes of
 It did not qualify: validation UA 77.5 %, seed sd 4.1 points (max 6.2) against the 3-net preset's 2.3, so the
 preset stays at 3 nets and the test folds were not run again. That more members spread more says mostly how loosely
 3 seeds x 6 (fold, speaker) cells estimate a seed sd: the 3-net figure of 2.3 was likely a low draw.
+
+Sixth search (session 11, rule written and committed before its runs): the fifth compared the two recipes on 6
+(fold, speaker) cells, too few to tell seed sds apart. Both recipes, 'cpu, 3 x 400 steps' (the preset) and 'cpu, 5 x
+400 steps', are now also trained on folds 3-5 (validation speakers 13, 14 / 12, 13 / 13, 16; test speakers never
+read) with seeds 0-2, and the decision is taken on all 12 cells of folds 0-5 together, the fifth search's cells
+included (so the evidence against 5 nets counts): 5 nets replace the preset if their mean seed sd over the 12 cells is
+lower than the preset's over the same 12 cells and their mean validation UA is at least the preset's minus 2 points.
+The 10 test folds are then run once with 5 nets (about 70 minutes), whatever they give; otherwise the preset stays and
+the test folds are not run again. Rows of folds 3-5 are appended to validation_ensemble.csv.
+
+    python bench/ser_search.py WORKSPACE A.csv 3,4,5 --seeds 0,1,2 --ensemble "cpu, 5 x 400 steps"   (and "cpu, 3 x 400 steps")
 """
 import sys, time
 import numpy as np, pandas as pd
