@@ -93,9 +93,12 @@ def _note(folder: Path) -> str:
                             ('validation_ensemble.csv', 'ensemble_search', 'Ensembles at the same step budget')):
         if (folder/csv).exists() and key in cmd:
             c = cmd[key]
+            v = pd.read_csv(folder/csv, dtype={'val_speaker': str})
             text += (f'\n\n{label}: `{c["command"]}` ({c["seconds"]:.0f} s on a {c["machine"]}): {c["what"]}. '
                      f'The rule, written before the run: {c["rule"]} Chosen: **{c["chosen"]}**.\n\n'
-                     + _seed_table(pd.read_csv(folder/csv, dtype={'val_speaker': str})))
+                     + _seed_table(v.query('fold <= 2')))
+            if v.fold.max() > 2:  # a later search added folds: the same recipes on all of them
+                text += f'\n\nThe same recipes on folds 0-{v.fold.max()}:\n\n' + _seed_table(v)
     return text
 
 
