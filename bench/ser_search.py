@@ -76,7 +76,7 @@ the test folds are not run again. Rows of folds 3-5 are appended to validation_e
     python bench/ser_search.py WORKSPACE B.csv 3,4,5 --seeds 0,1,2 --ensemble "cpu, 3 x 400 steps"
 
 It did not qualify: over the 12 cells, 3 nets 79.3 % validation UA and a seed sd of 2.9 points, 5 nets 79.2 % and
-3.6 points (on the new folds 3-5 alone, 3.4 and 3.0). The preset stays at 3 nets; the test folds were not run again.
+3.6 points (both tables: 04, the README). The preset stays at 3 nets; the test folds were not run again.
 """
 import sys, time
 import numpy as np, pandas as pd
