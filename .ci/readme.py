@@ -12,6 +12,7 @@ import sys, re, json
 from pathlib import Path
 import nbformat
 import pandas as pd
+from scipy import stats
 from nbconvert import MarkdownExporter
 
 root = Path(__file__).resolve().parent.parent
@@ -99,7 +100,28 @@ def _note(folder: Path) -> str:
                      + _seed_table(v.query('fold <= 2')))
             if v.fold.max() > 2:  # a later search added folds: the same recipes on all of them
                 text += f'\n\nThe same recipes on folds 0-{v.fold.max()}:\n\n' + _seed_table(v)
+    if (folder/'validation_pool.csv').exists() and 'pool_search' in cmd:
+        c = cmd['pool_search']
+        v = pd.read_csv(folder/'validation_pool.csv', dtype={'val_speaker': str})
+        d = pd.read_csv(folder/'validation_pool_disagreement.csv', dtype={'val_speaker': str})
+        text += (f'\n\nItem disagreement of the ensembles\' own nets: `{c["command"]}` ({c["seconds"]:.0f} s on a '
+                 f'{c["machine"]}): {c["what"]}. The rule, written before the run: {c["rule"]} Chosen: '
+                 f'**{c["chosen"]}**.\n\n' + _pool_table(v, d))
     return text
+
+
+def _pool_table(v: pd.DataFrame, d: pd.DataFrame) -> str:
+    "Per ensemble size rebuilt from the pool: UA, seed sd and item disagreement; then 5 nets against 3 per fold"
+    sd = v.groupby(['nets', 'fold', 'val_speaker']).UA.std(ddof=1).groupby('nets')
+    rows = [f'| {n} | {d[d.nets == n].ensembles.iloc[0]} | {v[v.nets == n].UA.mean():.1f} | {sd.mean()[n]:.1f} | '
+            f'{sd.max()[n]:.1f} | {d[d.nets == n].disagreement.mean():.1f} |' for n in sorted(v.nets.unique())]
+    per = d.groupby(['nets', 'fold']).disagreement.mean().unstack(0)
+    diff = per[5] - per[3]
+    h = stats.t.ppf(0.975, len(diff) - 1)*diff.std(ddof=1)/len(diff)**0.5
+    return ('| nets per run | disjoint runs per cell | validation UA % (mean) | seed sd, points (mean) | seed sd, points '
+            '(max) | items on which two runs disagree, % (mean) |\n|---|---|---|---|---|---|\n' + '\n'.join(rows) +
+            f'\n\nDisagreement, 5 nets minus 3, per fold: {diff.mean():+.2f} points, 95 % t-interval over '
+            f'{len(diff)} folds [{diff.mean() - h:+.2f}, {diff.mean() + h:+.2f}].')
 
 
 def results_block(corpus: str) -> str:
