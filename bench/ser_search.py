@@ -108,12 +108,12 @@ and 5.4 with 3 nets (results/emodb/resnet-real).
 """
 import sys, time
 from pathlib import Path
-from scipy import stats
+from scipy.special import softmax
 import numpy as np, pandas as pd
 from emogen.core import EMA
 from emogen.preprocessing import load_features, speaker_folds
 from emogen.evaluation import (SERConfig, fit_ser, predict_logits, classification_metrics, speaker_standardise,
-                               N_VAL_SPEAKERS, WeightAverage)
+                               N_VAL_SPEAKERS, WeightAverage, t_interval)
 
 BASE = dict(width=8, steps=600)  # the `cpu` preset before the recipe search (ResNet-18 width 8, 600 steps)
 CANDIDATES = {
@@ -267,11 +267,6 @@ def ensemble_search(f, y, spk, folds, folds_run, seeds, recipe, out):
     print(summarize_seeds(pd.DataFrame(rows)).round(2).to_string())
 
 
-def _softmax(z):
-    e = np.exp(z - z.max(1, keepdims=True))
-    return e/e.sum(1, keepdims=True)
-
-
 def pool_search(f, y, spk, folds, folds_run, nets, out, merge=()):
     "Train nets 0..`nets`-1 of the ensembles' pool per fold (none already in OUT's .npz or `merge`); rebuild ensembles"
     cfg, n_classes = SERConfig(**POOL_NET), len(f.classes)
@@ -284,7 +279,7 @@ def pool_search(f, y, spk, folds, folds_run, nets, out, merge=()):
             if f'fold{k}_net{m}' in probs: continue
             t0 = time.time()
             model, _ = fit_ser(x[fd.train], y[fd.train], x[fd.val], y[fd.val], n_classes, cfg, seed=m)
-            probs[f'fold{k}_net{m}'] = _softmax(predict_logits(model, x[fd.val]))
+            probs[f'fold{k}_net{m}'] = softmax(predict_logits(model, x[fd.val]), axis=1)
             np.savez(store, **probs)
             print(f'fold {k} net {m} ({time.time() - t0:.0f} s)', flush=True)
     rows, dis = [], []
@@ -317,12 +312,11 @@ def pool_search(f, y, spk, folds, folds_run, nets, out, merge=()):
               f"{'5 nets qualify' if r['qualifies'] else '5 nets do not qualify'}")
 
 
-def pool_check(v: pd.DataFrame, committed: pd.DataFrame) -> float:
-    "Largest |UA difference| between the pool's rebuilt ensembles of seeds 0-2 and the committed ensemble runs"
-    c = committed.assign(nets=committed.members)[['nets', 'fold', 'seed', 'val_speaker', 'UA']]
-    c = c.assign(val_speaker=c.val_speaker.astype(str).str.zfill(2))
-    m = v.assign(val_speaker=v.val_speaker.astype(str).str.zfill(2)).merge(
-        c, on=['nets', 'fold', 'seed', 'val_speaker'], suffixes=('', '_committed'))
+def pool_check(v: pd.DataFrame, committed: pd.DataFrame) -> tuple[int, float]:
+    "(UAs compared, largest |UA difference|) between the pool's rebuilt ensembles and the committed ensemble runs"
+    c = committed.assign(nets=committed.members, val_speaker=committed.val_speaker.astype(str).str.zfill(2))
+    m = v.merge(c[['nets', 'fold', 'seed', 'val_speaker', 'UA']], on=['nets', 'fold', 'seed', 'val_speaker'],
+                suffixes=('', '_committed'))
     return len(m), float((m.UA - m.UA_committed).abs().max())
 
 
@@ -337,12 +331,9 @@ def pool_table(v: pd.DataFrame, d: pd.DataFrame) -> pd.DataFrame:
 def pool_decision(d: pd.DataFrame, v: pd.DataFrame, new: int = 5, old: int = 3) -> dict:
     "The seventh search's rule: per-fold disagreement difference (new - old), its t-interval over folds, and the UA gap"
     per = d.groupby(['nets', 'fold']).disagreement.mean().unstack(0)
-    diff = per[new] - per[old]
-    t = stats.t.ppf(0.975, len(diff) - 1)*diff.std(ddof=1)/np.sqrt(len(diff))
-    ua = v.groupby('nets').UA.mean()
-    out = {'diff': diff.mean(), 'lo': diff.mean() - t, 'hi': diff.mean() + t, 'UA_new': ua[new], 'UA_old': ua[old]}
-    out['qualifies'] = bool(out['hi'] < 0 and ua[new] >= ua[old] - 2)
-    return out
+    ci, ua = t_interval((per[new] - per[old]).values), v.groupby('nets').UA.mean()
+    return {'diff': ci['mean'], 'lo': ci['lo'], 'hi': ci['hi'], 'UA_new': ua[new], 'UA_old': ua[old],
+            'qualifies': bool(ci['hi'] < 0 and ua[new] >= ua[old] - 2)}
 
 
 def summarize_seeds(v: pd.DataFrame) -> pd.DataFrame:
