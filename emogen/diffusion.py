@@ -17,7 +17,7 @@ from tqdm.auto import tqdm
 from fastcore.script import call_parse
 from .core import (IN_TEST, get_device, seed_everything, fit, save_checkpoint, load_checkpoint, check_finite,
                          models_dir, processed_dir, write_json, real_data_dir)
-from .core import UserError, DictConfig
+from .core import UserError, UserValueError, DictConfig
 from .vae import (SpecAutoencoder, AEConfig, fit_autoencoder, _spec_from_dict, load_vae, model_size, cli_fold,
                         load_features_cli, generate_with_vae)
 from .generation import write_generated_set, requested_labels, sample_batched
@@ -106,7 +106,9 @@ def diffusion_target(s:NoiseSchedule, # the schedule
     if prediction == 'v': return s.at('alpha_bar', t, x0).sqrt()*noise - (1 - s.at('alpha_bar', t, x0)).sqrt()*x0
     raise ValueError(f"prediction must be 'eps' or 'v', not {prediction!r}")
 
-MIN_ALPHA_BAR = 2.0**-24  # where alpha_bar = 0 (zero terminal SNR), eps -> x0 divides by this instead (as diffusers)
+MIN_ALPHA_BAR = 2.0**-24  # where alpha_bar = 0 exactly (zero terminal SNR), eps -> x0 divides by this instead (as diffusers)
+
+def _nonzero(ab): return ab.masked_fill(ab == 0, MIN_ALPHA_BAR)  # only the exact zero: a small alpha_bar is kept
 
 def predict_x0_eps(s:NoiseSchedule, # the schedule
                    xt, # noisy samples (B, ...)
@@ -116,7 +118,7 @@ def predict_x0_eps(s:NoiseSchedule, # the schedule
                   )->tuple:
     "Clean sample and noise implied by the network output `out` at `xt`"
     ab = s.at('alpha_bar', t, xt)
-    if prediction == 'eps': return (xt - (1 - ab).sqrt()*out)/ab.clamp(min=MIN_ALPHA_BAR).sqrt(), out
+    if prediction == 'eps': return (xt - (1 - ab).sqrt()*out)/_nonzero(ab).sqrt(), out
     if prediction == 'v': return ab.sqrt()*xt - (1 - ab).sqrt()*out, ab.sqrt()*out + (1 - ab).sqrt()*xt
     raise ValueError(f"prediction must be 'eps' or 'v', not {prediction!r}")
 
@@ -138,6 +140,9 @@ def convert_prediction(s:NoiseSchedule, # the schedule
     raise ValueError(f"dst must be 'eps', 'v' or 'x0', not {dst!r}")
 
 # %% ../nbs/03_diffusion_modeling.ipynb #36506452
+_MIN_SNR_EPS = ("min_snr_gamma with eps prediction needs a terminal SNR above 0 (its weight min(SNR, gamma)/SNR is 0/0 "
+                "at t = T-1): use prediction 'v' or zero_terminal_snr False")
+
 def min_snr_weight(s:NoiseSchedule, # the schedule
                    t, # timesteps (B,)
                    x, # a tensor to broadcast against (B, ...)
@@ -145,6 +150,7 @@ def min_snr_weight(s:NoiseSchedule, # the schedule
                    prediction:str='eps', # 'eps' or 'v' (v divides by SNR + 1)
                   )->torch.Tensor:
     "Per-sample min-SNR-gamma loss weights"
+    if prediction == 'eps' and s.zero_terminal_snr: raise UserValueError(_MIN_SNR_EPS)
     snr = s.at('snr', t, x)
     return torch.clamp(snr, max=gamma)/(snr + 1 if prediction == 'v' else snr)
 
@@ -211,7 +217,7 @@ def ddim_step(s:NoiseSchedule, # the schedule the model was trained with
 def _alpha_sigma_lambda(s:NoiseSchedule, t:int)->tuple:
     "(alpha, sigma, log-SNR/2) at t; the clean end t = -1 has sigma 0"
     if t < 0: return 1., 0., math.inf  # the clean end
-    ab = max(s.alpha_bar[t].item(), MIN_ALPHA_BAR)
+    ab = s.alpha_bar[t].item() or MIN_ALPHA_BAR  # only the exact zero of zero terminal SNR
     a, sg = math.sqrt(ab), math.sqrt(1 - ab)
     return a, sg, math.log(a) - math.log(sg)
 
@@ -453,6 +459,9 @@ class DiffusionConfig(DictConfig):
     sampler:str='ddim' # default sampler of `.sample`: 'ddim', 'dpm' (DPM-Solver++(2M)) or 'ddpm'
     sample_steps:int=50 # default number of sampling steps
 
+    def __post_init__(self):
+        if self.min_snr_gamma and self.prediction == 'eps' and self.zero_terminal_snr: raise UserValueError(_MIN_SNR_EPS)
+
     @classmethod
     def for_preset(cls,
                    name:str, # a preset name (below)
@@ -657,7 +666,7 @@ def _batched(model, labels, batch_size, fn):
     finally: model.train(model_was_training)
     return torch.cat([r[0] for r in res]), [r[1] for r in res]
 
-def _start(x_T, i, n): return None if x_T is None else torch.as_tensor(x_T, dtype=torch.float32)[i:i+n]
+def _start(x_T, i, n): return None if x_T is None else torch.as_tensor(x_T)[i:i+n]
 
 def sample_ddim(model:DiffusionModel, # a trained model
                 labels, # emotions (ints or names), one per sample; n_classes = unconditional
