@@ -268,23 +268,39 @@ def make_loader(
 
 # %% ../nbs/00a_core.ipynb #66ff6722
 class EMA:
-    "Exponential moving average of a model's weights (`decay` per step); `.model` is the averaged copy"
+    "Exponential moving average of a model's weights; `.model` is the averaged copy"
     def __init__(self,
                  model:torch.nn.Module, # the model whose weights are averaged
-                 decay:float=0.999, # weight of the old average at each step
+                 decay:float=0.999, # weight of the old average at each update (with `warmup`: its largest value)
                  average_buffers:bool=True, # False: float buffers (BatchNorm statistics) are copied, not averaged
+                 warmup:float|None=None, # power of the decay's warm-up, as diffusers' `use_ema_warmup`; None: constant
+                 inv_gamma:float=1.0, # the warm-up's time scale (diffusers' `inv_gamma`)
+                 update_after:int=0, # with `warmup`: the first updates that copy the weights (`update_after_step`)
                 ):
-        self.decay, self.average_buffers = decay, average_buffers
+        self.decay, self.average_buffers, self.warmup = decay, average_buffers, warmup
+        self.inv_gamma, self.update_after, self.updates = inv_gamma, update_after, 0
         self.model = copy.deepcopy(model).eval().requires_grad_(False)
+
+    def decay_at(self,
+                 n:int, # the update's number, from 1
+                )->float:
+        "The decay of update `n`: `decay`, or with `warmup` min(decay, 1 - (1 + k/inv_gamma)^-warmup), k = n - update_after - 1"
+        if self.warmup is None: return self.decay
+        k = n - self.update_after - 1
+        return 0. if k <= 0 else min(self.decay, 1 - (1 + k/self.inv_gamma)**-self.warmup)
+
     @torch.no_grad()
     def update(
         self,
         model, # the model being trained (same architecture)
     ):
+        self.updates += 1
+        w = 1 - self.decay_at(self.updates)
         params = {k for k, _ in model.named_parameters()}
         for (k, e), p in zip(self.model.state_dict().items(), model.state_dict().values()):
-            if e.dtype.is_floating_point and (self.average_buffers or k in params): e.lerp_(p.detach(), 1 - self.decay)
+            if e.dtype.is_floating_point and (self.average_buffers or k in params): e.lerp_(p.detach(), w)
             else: e.copy_(p)
+
 
 # %% ../nbs/00a_core.ipynb #dc127ad2
 def _scalar(v): return v.detach().float().item() if torch.is_tensor(v) else float(v)
@@ -303,6 +319,7 @@ class FitConfig(DictConfig):
     warmup:int=0 # warm-up steps for 'cosine'
     patience:int|None=15 # early stopping: epochs without a better validation loss (None: never)
     ema_decay:float|None=None # keep EMA weights with this decay (validated and saved as best)
+    ema_warmup:float|None=None # power of the EMA decay's warm-up (`EMA`'s `warmup`, e.g. 2/3); None: constant decay
     mixed_precision:str='auto' # 'auto' (bf16/fp16 on GPU, none on CPU), 'no', 'fp16', 'bf16'
     max_batches:int|None=None # cap batches per epoch (quick runs)
 
@@ -361,7 +378,7 @@ def fit(
     model, opt = acc.prepare(model, opt)
     if acc.num_processes > 1: train_dl, val_dl = acc.prepare(train_dl, val_dl)
     raw = acc.unwrap_model(model)
-    ema = EMA(raw, cfg.ema_decay) if cfg.ema_decay else None
+    ema = EMA(raw, cfg.ema_decay, warmup=cfg.ema_warmup) if cfg.ema_decay else None
     stopper = EarlyStopping(cfg.patience or 10**9)
     hist, start, step = [], 0, 0
     ckpt = Path(ckpt) if ckpt else None
@@ -374,6 +391,7 @@ def fit(
         if ema and 'ema' in st: ema.model.load_state_dict(st['ema'])
         stopper.load_state_dict(st['stopper'])
         hist, start, step = st['history'], st['epoch'] + 1, st['step']
+        if ema: ema.updates = step  # one EMA update per optimiser step
         set_rng_state(st['rng'])
         if progress: print(f"resumed from {ckpt} at epoch {start}")
     cols = lambda rows: pd.DataFrame(rows)

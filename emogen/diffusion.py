@@ -450,7 +450,8 @@ class DiffusionConfig(DictConfig):
     train_steps:int|None=None # optimiser steps; if set, the epochs are as many as these need (overrides `epochs`)
     warmup:int=500 # warm-up steps of the cosine learning-rate schedule
     weight_decay:float=0.0 # AdamW weight decay
-    ema_decay:float=0.999 # decay of the EMA weights that sampling uses
+    ema_decay:float=0.999 # decay of the EMA weights that sampling uses (its largest value, with `ema_warmup`)
+    ema_warmup:float|None=2/3 # power of the EMA decay's warm-up from 0 (`emogen.core.EMA`); None: constant decay
     patience:int|None=30 # early stopping (epochs without a better validation loss)
     val_repeats:int=2 # fixed (t, noise) draws per validation item
     clip_x0:float|str|None='auto' # clamp x0_hat while sampling: 'auto' (the training data's range), ±a number, None
@@ -863,7 +864,7 @@ def fit_diffusion(
         if on_epoch_end: on_epoch_end(epoch, row, eval_model)
     hist = fit(model, train_dl, val_dl, _train_step, _val_step, epochs=epochs, lr=cfg.lr,
                weight_decay=cfg.weight_decay, clip=cfg.clip, schedule='cosine', warmup=cfg.warmup,
-               patience=cfg.patience, ema_decay=cfg.ema_decay, ckpt=ckpt, config=_ckpt_config(model),
+               patience=cfg.patience, ema_decay=cfg.ema_decay, ema_warmup=cfg.ema_warmup, ckpt=ckpt, config=_ckpt_config(model),
                spec=spec if hasattr(spec, 'to_dict') else None,
                kind='diffusion', device=device, seed=seed, progress=progress, max_batches=max_batches,
                on_epoch_end=keep_best)
