@@ -21,7 +21,7 @@ __all__ = ['IN_TEST', 'COMMANDS', 'real_data_dir', 'get_device', 'UserError', 'M
            'seed_everything', 'rng_state', 'set_rng_state', 'flatten_state', 'unflatten_state', 'atomic_path',
            'write_json', 'read_json', 'DictConfig', 'CheckpointMismatch', 'save_checkpoint', 'load_checkpoint',
            'EarlyStopping', 'check_finite', 'make_loader', 'EMA', 'FitConfig', 'fit_config', 'fit', 'plot_history',
-           'processed_dir', 'models_dir', 'experiment_dir', 'cli_parser', 'main']
+           'audio_table', 'processed_dir', 'models_dir', 'experiment_dir', 'cli_parser', 'main']
 
 # %% ../nbs/00a_core.ipynb #2fadefc9
 IN_TEST = bool(os.environ.get('IN_TEST'))  # set by `nbdev_test`: shrink work with it, don't skip it
@@ -482,6 +482,18 @@ def plot_history(
     if title: fig.suptitle(title)
     fig.tight_layout()
     return fig
+
+# %% ../nbs/00a_core.ipynb #06d45397
+def audio_table(
+    rows:list, # one (label, waveform, waveform...) per row: each waveform gets a player beside the label
+    sr:int, # the waveforms' sample rate
+    header:list|None=None, # column titles, the labels' first
+)->str:
+    "HTML of a table with every audio player beside its label"
+    from IPython.display import Audio
+    head = '<tr>' + ''.join(f'<th>{h}</th>' for h in header) + '</tr>' if header else ''
+    cell = lambda w: f'<td>{Audio(np.asarray(w), rate=sr)._repr_html_()}</td>'
+    return '<table>' + head + ''.join(f'<tr><td>{r[0]}</td>' + ''.join(cell(w) for w in r[1:]) + '</tr>' for r in rows) + '</table>'
 
 # %% ../nbs/00a_core.ipynb #dfd9ced2
 def processed_dir(
