@@ -483,7 +483,7 @@ def plot_history(
     fig.tight_layout()
     return fig
 
-# %% ../nbs/00a_core.ipynb #06d45397
+# %% ../nbs/00a_core.ipynb #81bc736f
 def audio_table(
     rows:list, # one (label, waveform, waveform...) per row: each waveform gets a player beside the label
     sr:int, # the waveforms' sample rate
