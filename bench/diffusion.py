@@ -16,7 +16,7 @@
     DPM-Solver++(2M) at 15 steps against DDIM-50 on the same starting noises, time per sample
     (`dpmsolver15_vs_ddim50_speed`, DDIM's time over DPM's) and KID to the held-out speaker's real items in the
     judge's space at equal n (`dpmsolver15_kid_ratio`, DPM's KID over DDIM's; the judge: openSMILE functionals and
-    logistic regression trained on the training speakers, `emogen.evaluation.fit_judge`).
+    logistic regression trained on the training speakers, `emogen.quality.fit_judge`).
 
 Usage: python bench/diffusion.py [--steps 6] [--epochs 30] [--n-per-class 8] [--threads 1] [--out /tmp/emogen-bench]
                                  [--skip-ab] [--latent-steps 20] [--workspace WS --data-dir EMODB --n-gen-per-class 8]
@@ -149,7 +149,7 @@ def intended_ua(pred, y, C:int)->float:
 
 def bench_solvers(workspace:Path, data_dir:str, ckpt:Path|None, n_per_class:int, seed:int=0, guidance:float|None=None):
     "DPM-Solver++ 15 against DDIM-50 on the latent EmoDB model of fold 0: time per sample and KID to the held-out speaker"
-    from emogen.evaluation import fit_judge, kid
+    from emogen.quality import fit_judge, kid
     run, fe, fold, model, _ = fold0_latent(workspace, data_dir, ckpt)
     guidance = run.cfg.guidance if guidance is None else guidance  # the run preset's (chosen by bench/guidance.py)
     x, y = np.asarray(fe.x), fe.meta.label.values

@@ -198,7 +198,8 @@ def main():
 
     judge = None
     if not a.no_judge:
-        from emogen.evaluation import functionals, fit_functionals_model, classification_metrics
+        from emogen.ser import functionals, fit_functionals_model
+        from emogen.stats import classification_metrics
         T = time.time(); classes = sorted(meta.emotion.unique()); lab = {c: i for i, c in enumerate(classes)}
         cache = work/'smile'
         f_of = lambda ws: functionals(ws, 16000, 'ComParE_2016', cache_dir=cache, progress=False)

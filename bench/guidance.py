@@ -23,7 +23,7 @@ import numpy as np, pandas as pd, torch
 
 import emogen
 from emogen.core import write_json
-from emogen.evaluation import fit_judge, kid
+from emogen.quality import fit_judge, kid
 from diffusion import fold0_latent, equal_n, intended_ua  # bench/diffusion.py: the same model, sets and UA as its (d)
 
 CANDIDATES = (1.0, 1.5, 2.0, 3.0, 4.0)

@@ -112,8 +112,9 @@ from scipy.special import softmax
 import numpy as np, pandas as pd
 from emogen.core import EMA
 from emogen.preprocessing import load_features, speaker_folds
-from emogen.evaluation import (SERConfig, fit_ser, predict_logits, classification_metrics, speaker_standardise,
-                               N_VAL_SPEAKERS, WeightAverage, t_interval)
+from emogen.stats import classification_metrics, t_interval
+from emogen.ser import SERConfig, fit_ser, predict_logits, speaker_standardise, WeightAverage
+from emogen.evaluation import N_VAL_SPEAKERS
 
 BASE = dict(width=8, steps=600)  # the `cpu` preset before the recipe search (ResNet-18 width 8, 600 steps)
 CANDIDATES = {
