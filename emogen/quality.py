@@ -173,7 +173,7 @@ def generation_quality(
     cache_dir=None, # functionals cache
     feature_set:str='ComParE_2016', # the judge's openSMILE set
 )->pd.DataFrame:
-    "Quality of generated sets judged by functionals trained on real training speakers only, plus TSTR"
+    "Quality of generated sets judged by functionals trained on real training speakers only (KID to those speakers), plus TSTR"
     if spec is None:
         raise ValueError("generation_quality needs the FeatureSpec (spec=): sets reach the judge by the round trip")
     judge = fit_judge(x_train, y_train, x_val, y_val, spec, n_classes, feature_set, cache_dir)

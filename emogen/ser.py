@@ -417,7 +417,7 @@ class SERConfig(DictConfig):
                    **kw)->SERConfig: # fields to override
         "The configuration named `name`: 'smoke', 'cpu', 'gpu' or 'paper', with overrides `kw`"
         presets = {'smoke': dict(width=4, epochs=3, eval_every=5, batch_size=16, seeds=1),
-                   # cpu: chosen on validation speakers (bench/ser_search.py, results/emodb/resnet-search)
+                   # cpu: chosen on validation speakers (bench/searches/ser_search.py, results/emodb/resnet-search)
                    'cpu': dict(width=8, steps=2000, seeds=3, input_norm='speaker', ema=0.99, mixup=0.2,
                                label_smoothing=0.1, select='swa', members=5),
                    'gpu': dict(width=64, steps=1500, lr=1e-3, seeds=5),

@@ -4,12 +4,14 @@
 
 # %% ../nbs/04a_statistics.ipynb #2ecc7071
 from __future__ import annotations
+import itertools
 import numpy as np
 import torch
+from scipy import stats, optimize
 
 # %% auto #0
 __all__ = ['MIN_BOOTSTRAP_UNITS', 'confusion', 'classification_metrics', 'nn_distance', 't_interval', 'wilcoxon_p', 'holm',
-           'cluster_bootstrap', 'frechet_distance']
+           'cluster_bootstrap', 'frechet_distance', 'sign_flip_test', 'min_detectable_effect', 'tost']
 
 # %% ../nbs/04a_statistics.ipynb #da2d4c30
 def confusion(
@@ -66,7 +68,6 @@ def t_interval(
     level:float=0.95, # interval coverage
 )->dict:
     "Mean of `values` and its Student-t interval"
-    from scipy import stats
     v = np.asarray(values, float)
     if v.ndim != 1 or len(v) < 2: raise ValueError(f"t_interval needs at least 2 values, got {v.shape}")
     half = stats.t.ppf((1 + level)/2, len(v) - 1)*v.std(ddof=1)/np.sqrt(len(v))
@@ -76,7 +77,6 @@ def wilcoxon_p(
     values, # one value per unit (e.g. per-fold differences)
 )->float:
     "Two-sided Wilcoxon signed-rank p of `values` against 0 (1.0 when every value is 0)"
-    from scipy import stats
     v = np.asarray(values, float)
     if not np.any(v != 0): return 1.0
     return float(stats.wilcoxon(v, zero_method='wilcox', alternative='two-sided').pvalue)
@@ -124,3 +124,51 @@ def frechet_distance(
     ha = _sqrt_psd(sa)
     tr_sqrt = np.sqrt(np.clip(np.linalg.eigvalsh(ha @ sb @ ha), 0, None)).sum()
     return float(((a.mean(0)-b.mean(0))**2).sum() + np.trace(sa) + np.trace(sb) - 2*tr_sqrt)
+
+# %% ../nbs/04a_statistics.ipynb #6a60d604
+def sign_flip_test(
+    values, # one paired difference per unit (fold or test speaker)
+    n_perm:int=20000, # Monte Carlo sign patterns when the test is not exact
+    seed:int=0, # seeds the Monte Carlo draw
+    exact_max:int=16, # enumerate all 2**n sign patterns up to this many units
+)->dict:
+    "Two-sided paired sign-flip permutation test of mean 0: p, exact or Monte Carlo (with the observed pattern counted)"
+    v = np.asarray(values, float)
+    if v.ndim != 1 or len(v) < 1: raise ValueError(f"sign_flip_test needs a 1-D array of differences, got {v.shape}")
+    obs, n = abs(v.mean()), len(v)
+    exact = n <= exact_max
+    if exact: signs = np.array(list(itertools.product((1.0, -1.0), repeat=n)))
+    else: signs = np.random.default_rng(seed).choice((1.0, -1.0), size=(n_perm, n))
+    hits = int((np.abs(signs @ v)/n >= obs - 1e-12*max(1.0, obs)).sum())
+    p = hits/len(signs) if exact else (hits + 1)/(n_perm + 1)
+    return {'mean': float(v.mean()), 'p': float(p), 'exact': exact, 'n': n}
+
+# %% ../nbs/04a_statistics.ipynb #4326c865
+def _t_power(nc, df, t_crit): return stats.nct.sf(t_crit, df, nc) + stats.nct.sf(t_crit, df, -nc)
+
+def min_detectable_effect(
+    sd:float, # standard deviation of the per-unit paired differences
+    n:int, # number of units (folds or test speakers)
+    alpha:float=0.05, # two-sided level (with Holm over k arms, the first step's alpha/k is the strictest)
+    power:float=0.8, # the power asked for
+)->float:
+    "Smallest true mean difference the two-sided paired t test detects with `power` (noncentral t), in sd's units"
+    if n < 2 or sd <= 0: raise ValueError(f"need n >= 2 units and sd > 0, got n={n}, sd={sd}")
+    df, t_crit = n - 1, stats.t.ppf(1 - alpha/2, n - 1)
+    nc = optimize.brentq(lambda nc: _t_power(nc, df, t_crit) - power, 0.0, 100.0)
+    return float(nc*sd/np.sqrt(n))
+
+# %% ../nbs/04a_statistics.ipynb #5066a566
+def tost(
+    values, # one paired difference per unit
+    margin:float, # equivalence margin (same units): |true mean| < margin is "no difference that matters"
+    alpha:float=0.05, # level of each one-sided test
+)->dict:
+    "Two one-sided t tests of |mean| < margin: p (the larger one-sided p), equivalent, and the (1 - 2 alpha) t-interval"
+    if margin <= 0: raise ValueError(f"the equivalence margin must be positive, got {margin}")
+    v = np.asarray(values, float)
+    r = t_interval(v, 1 - 2*alpha)
+    se, df = v.std(ddof=1)/np.sqrt(len(v)), len(v) - 1
+    p_low, p_high = stats.t.sf((r['mean'] + margin)/se, df), stats.t.cdf((r['mean'] - margin)/se, df)
+    p = float(max(p_low, p_high))
+    return {'mean': r['mean'], 'p': p, 'equivalent': p < alpha, 'lo': r['lo'], 'hi': r['hi'], 'margin': margin}
