@@ -16,7 +16,7 @@
     DPM-Solver++(2M) at 15 steps against DDIM-50 on the same starting noises, time per sample
     (`dpmsolver15_vs_ddim50_speed`, DDIM's time over DPM's) and KID to the held-out speaker's real items in the
     judge's space at equal n (`dpmsolver15_kid_ratio`, DPM's KID over DDIM's; the judge: openSMILE functionals and
-    logistic regression trained on the training speakers, `emogen.evaluation.fit_judge`).
+    logistic regression trained on the training speakers, `emogen.quality.fit_judge`).
 
 Usage: python bench/diffusion.py [--steps 6] [--epochs 30] [--n-per-class 8] [--threads 1] [--out /tmp/emogen-bench]
                                  [--skip-ab] [--latent-steps 20] [--workspace WS --data-dir EMODB --n-gen-per-class 8]
@@ -25,18 +25,11 @@ import argparse, time, tempfile, statistics, json
 from dataclasses import replace
 from pathlib import Path
 import numpy as np, torch
-from scipy import linalg
+
 
 from emogen.diffusion import CondUNet, UNetConfig, DiffusionConfig, DiffusionModel, fit_diffusion, load_diffusion, n_params
 from emogen.preprocessing import prepare_corpus, load_features, speaker_folds
-
-
-def frechet(a:np.ndarray, b:np.ndarray)->float:
-    "Frechet distance between Gaussians fitted to the rows of a and b"
-    mu1, mu2 = a.mean(0), b.mean(0)
-    s1, s2 = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
-    covmean, _ = linalg.sqrtm(s1 @ s2, disp=False)
-    return float(((mu1 - mu2)**2).sum() + np.trace(s1 + s2 - 2*covmean.real))
+from emogen.stats import frechet_distance
 
 
 def profiles(x)->np.ndarray: return np.asarray(torch.as_tensor(x).float().mean(-1))  # mel profile per utterance
@@ -79,7 +72,7 @@ def bench_sampling(epochs:int, n_per_class:int, out:Path):
     real_test = profiles(f.x[fold.test])  # held-out speaker, never seen in training or validation
     res = {'train_epochs': len(hist), 'train_seconds': train_s, 'final_val_loss': float(hist.val_loss.iloc[-1]),
            'n_samples': len(labels), 'n_real_heldout': len(fold.test),
-           'fd_real_train_vs_heldout': frechet(profiles(f.x[fold.train]), real_test)}
+           'fd_real_train_vs_heldout': frechet_distance(profiles(f.x[fold.train]), real_test)}
     # interleave the two samplers in two halves so that a change in CPU load hits both
     half = len(labels)//2
     xs, secs = {'ddim50': [], 'ddpm1000': []}, {'ddim50': 0., 'ddpm1000': 0.}
@@ -92,7 +85,7 @@ def bench_sampling(epochs:int, n_per_class:int, out:Path):
             secs[k] += time.perf_counter() - t0
     for k in xs:
         x = torch.cat(xs[k])
-        res[k] = {'s_per_sample': secs[k]/len(labels), 'fd_to_heldout': frechet(profiles(x), real_test),
+        res[k] = {'s_per_sample': secs[k]/len(labels), 'fd_to_heldout': frechet_distance(profiles(x), real_test),
                   'finite': bool(torch.isfinite(x).all())}
     return res
 
@@ -149,9 +142,9 @@ def intended_ua(pred, y, C:int)->float:
 
 def bench_solvers(workspace:Path, data_dir:str, ckpt:Path|None, n_per_class:int, seed:int=0, guidance:float|None=None):
     "DPM-Solver++ 15 against DDIM-50 on the latent EmoDB model of fold 0: time per sample and KID to the held-out speaker"
-    from emogen.evaluation import fit_judge, kid
+    from emogen.quality import fit_judge, kid
     run, fe, fold, model, _ = fold0_latent(workspace, data_dir, ckpt)
-    guidance = run.cfg.guidance if guidance is None else guidance  # the run preset's (chosen by bench/guidance.py)
+    guidance = run.cfg.guidance if guidance is None else guidance  # the run preset's (chosen by bench/searches/guidance.py)
     x, y = np.asarray(fe.x), fe.meta.label.values
     C = len(fe.classes)
     labels = torch.arange(C).repeat_interleave(n_per_class)  # as 03's EmoDB cells: the judge's cache serves both

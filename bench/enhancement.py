@@ -3,7 +3,7 @@
 Pairs: EmoDB utterances (the paper's six emotions) plus white, pink, brown, babble or hum noise (in turn) at 0, 5 and
 10 dB, at 16 kHz. Speakers, fixed before any run: test 03, 10 (male), 08, 09 (female); validation 11, 13; training
 12, 14, 15, 16. Babble comes from other speakers of the same side. Every setting is fixed a priori except three
-chosen on the validation speakers (the test speakers unread) by bench/enhancement_val.py with rules written before
+chosen on the validation speakers (the test speakers unread) by bench/searches/enhancement_val.py with rules written before
 its runs: the SEGAN variant (--segan-arm) and the refiner's strength and gate (--strength, --gate-db). Validation
 speakers also pick SEGAN's best epoch and the judge's C.
 
@@ -28,7 +28,7 @@ import argparse, json, sys, time
 from dataclasses import replace
 from pathlib import Path
 import numpy as np, pandas as pd, torch
-from scipy import stats
+from emogen.stats import t_interval
 
 import emogen
 from emogen.core import real_data_dir, seed_everything, write_json
@@ -40,7 +40,7 @@ from emogen.enhancement import (make_pairs, load_mono, SEGANConfig, fit_segan, s
 TEST, VAL = ['03', '10', '08', '09'], ['11', '13']
 NOISES = ('white', 'pink', 'brown', 'babble', 'hum')
 ROWS = ['noisy', 'SEGAN', 'refiner on noisy', 'SEGAN + refiner']
-# SEGAN variants compared on the validation speakers by bench/enhancement_val.py (changes to the cpu size)
+# SEGAN variants compared on the validation speakers by bench/searches/enhancement_val.py (changes to the cpu size)
 PAPER = dict(residual=False, adv_weight=1., stft_weight=0., preemph=0.95, normalise=False)  # the paper's formulation
 _CSTFT = dict(residual=True, preemph=0., normalise=True, lr=2e-4, stft_compress=0.3)  # the session-10 arms' common part
 ARMS = {'paper': PAPER,
@@ -76,7 +76,8 @@ def ci95(v):
     "mean and 95 % t-interval half-width over units"
     v = np.asarray(v, float); v = v[np.isfinite(v)]
     if len(v) < 2: return float(np.mean(v)) if len(v) else np.nan, np.nan
-    return float(v.mean()), float(stats.t.ppf(0.975, len(v) - 1)*v.std(ddof=1)/np.sqrt(len(v)))
+    r = t_interval(v)
+    return r['mean'], r['hi'] - r['mean']
 
 
 def pick(meta, per_speaker, seed):
@@ -131,7 +132,7 @@ def main():
                     help="SEGAN's output = input + this fraction of its change (chosen on validation speakers; default 1)")
     ap.add_argument('--no-judge', action='store_true')
     ap.add_argument('--segan-arm', default=None, choices=list(ARMS),
-                    help="a SEGAN variant of bench/enhancement_val.py's (default: the cpu size as the package defines it)")
+                    help="a SEGAN variant of bench/searches/enhancement_val.py's (default: the cpu size as the package defines it)")
     ap.add_argument('--variants-only', action='store_true',
                     help="only the prior's variants, on the main prior's schedule (10 epochs of variant-steps/10 batches); "
                          "the silu row is read from the main run's prior_history.csv when variant-steps equals its prior-steps")
@@ -198,7 +199,8 @@ def main():
 
     judge = None
     if not a.no_judge:
-        from emogen.evaluation import functionals, fit_functionals_model, classification_metrics
+        from emogen.ser import functionals, fit_functionals_model
+        from emogen.stats import classification_metrics
         T = time.time(); classes = sorted(meta.emotion.unique()); lab = {c: i for i, c in enumerate(classes)}
         cache = work/'smile'
         f_of = lambda ws: functionals(ws, 16000, 'ComParE_2016', cache_dir=cache, progress=False)

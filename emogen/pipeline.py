@@ -19,8 +19,10 @@ from .core import (write_json, read_json, atomic_path, models_dir, experiment_di
                          UserValueError, plot_history, DictConfig)
 from .preprocessing import (prepare_corpus, load_features, speaker_folds, feature_spec, features_to_audio,
                                   read_corpus, CORPORA, DIGIT_CORPORA, LONG_MODES, CorpusError)
-from .evaluation import (run_benchmark, vae_factory, diffusion_factory, SERConfig, Refine, fit_resample,
-                               write_report, generation_quality, N_VAL_SPEAKERS, library_versions)
+from .evaluation import (run_benchmark, vae_factory, diffusion_factory, Refine, fit_resample, write_report,
+                               N_VAL_SPEAKERS, library_versions)
+from .ser import SERConfig
+from .quality import generation_quality
 from .vae import fit_vae, VAEConfig, load_vae, plot_sample_grid, diffusion_size_for
 from .generation import write_generated_set, sample_batched
 from .diffusion import fit_diffusion, DiffusionConfig, load_diffusion

@@ -53,10 +53,10 @@ speakers were run once with it: python bench/enhancement.py --segan-arm residual
 Refiner (--refiner): the prior of a finished `bench/enhancement.py` run (`--prior`) and a SEGAN trained here with
 the chosen arm; strengths and gates on the same validation pairs, on the noisy input and after SEGAN.
 
-Usage: python bench/enhancement_val.py [--arms paper,residual,...] [--steps 600] [--per-speaker 8] [--csv FILE]
-       python bench/enhancement_val.py --arms A,B --wet 1,0.75,0.5 --work W   (score trained arms at wet fractions)
-       python bench/enhancement_val.py --pick arm|long|refiner|wet
-       python bench/enhancement_val.py --refiner --prior WORK/prior-best.safetensors --arms residual
+Usage: python bench/searches/enhancement_val.py [--arms paper,residual,...] [--steps 600] [--per-speaker 8] [--csv FILE]
+       python bench/searches/enhancement_val.py --arms A,B --wet 1,0.75,0.5 --work W   (score trained arms at wet fractions)
+       python bench/searches/enhancement_val.py --pick arm|long|refiner|wet
+       python bench/searches/enhancement_val.py --refiner --prior WORK/prior-best.safetensors --arms residual
 Run with OMP_NUM_THREADS=1 (through a one-core slot).
 """
 import argparse, json, sys, time
@@ -64,7 +64,7 @@ from dataclasses import replace
 from pathlib import Path
 import numpy as np, pandas as pd, torch
 
-sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # bench/, for its enhancement.py
 import emogen
 from emogen.core import real_data_dir, write_json
 from emogen.preprocessing import read_corpus
@@ -129,7 +129,7 @@ def log_command(out, a):
     for k in ('work', 'prior', 'segan'):
         if getattr(a, k): cmd = cmd.replace(getattr(a, k), f'<{k} folder>' if k == 'work' else f'<{k}>')
     with open(out/'command.txt', 'a') as f:
-        f.write(f"EMOGEN_REAL_DATA=<folder holding emodb/wav> OMP_NUM_THREADS=1 python bench/enhancement_val.py {cmd}\n")
+        f.write(f"EMOGEN_REAL_DATA=<folder holding emodb/wav> OMP_NUM_THREADS=1 python bench/searches/enhancement_val.py {cmd}\n")
 
 
 def pick_refiner(out):

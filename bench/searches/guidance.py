@@ -12,18 +12,19 @@ The rule, fixed before the run: among the candidates whose KID is at most 1.5 ti
 candidates (a fidelity guard), take the highest judge UA; a candidate within 1 point of it with a smaller scale wins
 (less extrapolation).
 
-    python bench/guidance.py --workspace WS --data-dir EMODB [--out results/emodb/guidance]
+    python bench/searches/guidance.py --workspace WS --data-dir EMODB [--out results/emodb/guidance]
 
 WS is the workspace of the `cpu` run (its fold-0 checkpoint is trained there if missing, as `emogen run` would).
 Run with OMP_NUM_THREADS=1. Writes selection.csv and command.json, prints the table and the choice.
 """
-import argparse, time
+import argparse, sys, time
 from pathlib import Path
 import numpy as np, pandas as pd, torch
 
 import emogen
 from emogen.core import write_json
-from emogen.evaluation import fit_judge, kid
+from emogen.quality import fit_judge, kid
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # bench/, for its diffusion.py
 from diffusion import fold0_latent, equal_n, intended_ua  # bench/diffusion.py: the same model, sets and UA as its (d)
 
 CANDIDATES = (1.0, 1.5, 2.0, 3.0, 4.0)
@@ -67,7 +68,7 @@ if __name__ == '__main__':
     out.mkdir(parents=True, exist_ok=True)
     table.to_csv(out/'selection.csv', index=False)
     write_json(out/'command.json', {
-        'command': 'OMP_NUM_THREADS=1 python bench/guidance.py --workspace WORKSPACE --data-dir DATA',
+        'command': 'OMP_NUM_THREADS=1 python bench/searches/guidance.py --workspace WORKSPACE --data-dir DATA',
         'run': 'emogen run --corpus emodb --data-dir DATA --preset cpu --out WORKSPACE (fold 0 latent model)',
         'emogen': emogen.__version__, 'seconds': round(time.time() - t_start, 1),
         'val_speakers': sorted(map(str, fold.val_speakers)),

@@ -6,7 +6,7 @@ Two searches, both on the first folds of EmoDB (leave one speaker out, `N_VAL_SP
 validation UA of the selected checkpoint and the mean validation UA of the last five evaluations. The winner (best
 mean validation UA on both measures) became the `cpu` preset of `SERConfig`.
 
-    python bench/ser_search.py WORKSPACE OUT.csv [FOLDS] [CONFIGS]   (CONFIGS: names of CANDIDATES joined by ';')
+    python bench/searches/ser_search.py WORKSPACE OUT.csv [FOLDS] [CONFIGS]   (CONFIGS: names of CANDIDATES joined by ';')
 
 **Seeds** (`--seeds`): the `cpu` recipe is trained once per fold and seed, and the weights it could keep are read out
 of that one run (`READOUTS`: several EMA decays, the best validation evaluation or the last weights; `fit_ser` calls
@@ -16,7 +16,7 @@ per fold and validation speaker, then averaged). The previous rule, the best val
 the evaluation is chosen on one validation speaker and scored on the other (choosing and scoring on the same speaker
 would flatter it; choosing on one speaker instead of two makes its choice somewhat noisier than the benchmark's).
 
-    python bench/ser_search.py WORKSPACE OUT.csv FOLDS --seeds 0,1,2
+    python bench/searches/ser_search.py WORKSPACE OUT.csv FOLDS --seeds 0,1,2
 
 Selection rule of the seed search, written before it ran: the readout with the lowest mean seed sd of per-speaker
 validation UA (folds 0-2 x 3 seeds) wins, provided its mean validation UA is within 2 points of the current rule's
@@ -30,7 +30,7 @@ what `fit_ser` returns) and stochastic weight averaging over the last half or th
 (`WeightAverage`, rebuilt through `on_step` exactly as `fit_ser(select='swa')` builds it; BatchNorm statistics
 recomputed on the training items). Scored per validation speaker as above.
 
-    python bench/ser_search.py WORKSPACE OUT.csv FOLDS --seeds 0,1,2 --swa RECIPE
+    python bench/searches/ser_search.py WORKSPACE OUT.csv FOLDS --seeds 0,1,2 --swa RECIPE
 
 Selection rule of the weight-averaging search, written before it ran: over all (recipe, readout) pairs on folds 0-2 x
 seeds 0-2, the pair with the lowest mean seed sd of per-speaker validation UA wins, provided its mean validation UA is
@@ -45,7 +45,7 @@ whatever they give; if no pair qualifies, the preset stays. It chose SWA over th
 steps) and predicts with the mean of their softmax probabilities. Scored per validation speaker as above, on folds 0-2
 x seeds 0-2.
 
-    python bench/ser_search.py WORKSPACE OUT.csv FOLDS --seeds 0,1,2 --ensemble RECIPE
+    python bench/searches/ser_search.py WORKSPACE OUT.csv FOLDS --seeds 0,1,2 --ensemble RECIPE
 
 Selection rule of the ensemble search, written before it ran (session 10; one recipe, 3 members of 400 steps, what
 the CPU allowed): it wins if its mean validation UA is at least the preset's (71.95 %, the 'cpu, 1,200 steps' / 'SWA
@@ -72,8 +72,8 @@ lower than the preset's over the same 12 cells and their mean validation UA is a
 The 10 test folds are then run once with 5 nets (about 70 minutes), whatever they give; otherwise the preset stays and
 the test folds are not run again. Rows of folds 3-5 are appended to validation_ensemble.csv.
 
-    python bench/ser_search.py WORKSPACE A.csv 3,4,5 --seeds 0,1,2 --ensemble "cpu, 5 x 400 steps"
-    python bench/ser_search.py WORKSPACE B.csv 3,4,5 --seeds 0,1,2 --ensemble "cpu, 3 x 400 steps"
+    python bench/searches/ser_search.py WORKSPACE A.csv 3,4,5 --seeds 0,1,2 --ensemble "cpu, 5 x 400 steps"
+    python bench/searches/ser_search.py WORKSPACE B.csv 3,4,5 --seeds 0,1,2 --ensemble "cpu, 3 x 400 steps"
 
 It did not qualify: over the 12 cells, 3 nets 79.3 % validation UA and a seed sd of 2.9 points, 5 nets 79.2 % and
 3.6 points (both tables: 04, the README). The preset stays at 3 nets; the test folds were not run again.
@@ -90,7 +90,7 @@ and nets 0-14 the 5-net runs (the script checks both against validation_ensemble
 speaker) cell and M: the UA of each disjoint ensemble, their seed sd, and their disagreement, the share of the cell's
 items on which two of them differ, averaged over all pairs. Folds 0-5 (the sixth search's 12 cells), 15 nets each.
 
-    python bench/ser_search.py WORKSPACE OUT.csv FOLDS --pool 15 [--merge OTHER.npz,...]  (nets of other processes)
+    python bench/searches/ser_search.py WORKSPACE OUT.csv FOLDS --pool 15 [--merge OTHER.npz,...]  (nets of other processes)
 
 Selection rule, written before the runs: 5 nets replace the 3-net preset if their disagreement, averaged over the 12
 cells, is lower than the preset's, with the 95 % t-interval over the 6 folds of the per-fold difference (5 nets minus
@@ -112,8 +112,9 @@ from scipy.special import softmax
 import numpy as np, pandas as pd
 from emogen.core import EMA
 from emogen.preprocessing import load_features, speaker_folds
-from emogen.evaluation import (SERConfig, fit_ser, predict_logits, classification_metrics, speaker_standardise,
-                               N_VAL_SPEAKERS, WeightAverage, t_interval)
+from emogen.stats import classification_metrics, t_interval
+from emogen.ser import SERConfig, fit_ser, predict_logits, speaker_standardise, WeightAverage
+from emogen.evaluation import N_VAL_SPEAKERS
 
 BASE = dict(width=8, steps=600)  # the `cpu` preset before the recipe search (ResNet-18 width 8, 600 steps)
 CANDIDATES = {
@@ -301,7 +302,7 @@ def pool_search(f, y, spk, folds, folds_run, nets, out, merge=()):
     v.to_csv(out, index=False)
     d.to_csv(Path(out).with_name(Path(out).stem + '_disagreement.csv'), index=False)
     print(pool_table(v, d).round(2).to_string())
-    committed = Path(__file__).resolve().parent.parent/'results'/'emodb'/'resnet-search'/'validation_ensemble.csv'
+    committed = Path(__file__).resolve().parents[2]/'results'/'emodb'/'resnet-search'/'validation_ensemble.csv'
     if committed.exists():
         n, gap = pool_check(v, pd.read_csv(committed))
         print(f'rebuilt ensembles against the committed ensemble runs: {n} (fold, seed, speaker) UAs, largest gap {gap:.2g}')
