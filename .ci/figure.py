@@ -3,8 +3,8 @@
     emogen synth --out demo && emogen run --preset smoke --out demo   # the README's quick start
     python .ci/figure.py demo                                          # writes nbs/images/quickstart_spectrograms.png
 
-Top row: the first real training item of each emotion of the built-in synthetic corpus; the rows below: the items the
-run's VAE, latent diffusion model and refinement (VAE samples refined by diffusion) generated for that emotion
+Top row: the first real training item of each emotion of the built-in synthetic corpus; the rows below: the first item the
+run's VAE, diffusion model and refinement (VAE samples refined by diffusion) generated for that emotion
 (`experiments/synthetic-smoke/generated/*`). The smoke models are tiny and trained for minutes on synthetic speech, so
 the picture shows what the pipeline writes, not what the method reaches on real speech.
 """
@@ -38,7 +38,7 @@ def figure(work: Path, corpus: str = 'synthetic', preset: str = 'smoke'):
             ax.set_xticks([]); ax.set_yticks([])
             if r == 0: ax.set_title(cls, fontsize=10)
             if c == 0: ax.set_ylabel(name, fontsize=10)
-    fig.suptitle(f'Log-mel spectrograms per emotion: real and generated ({corpus} corpus, `{preset}` preset; '
+    fig.suptitle(f'Log-mel spectrograms per emotion: real and generated ({corpus} corpus, {preset} preset; '
                  f'{fx.spec.n_mels} mels x {fx.spec.n_frames} frames)', fontsize=10)
     fig.tight_layout()
     return fig
@@ -48,5 +48,5 @@ if __name__ == '__main__':
     if len(sys.argv) != 2: sys.exit(__doc__)
     out = root/'nbs'/'images'/'quickstart_spectrograms.png'
     out.parent.mkdir(exist_ok=True)
-    figure(Path(sys.argv[1])).savefig(out, dpi=110, metadata={'Software': None})
+    figure(Path(sys.argv[1])).savefig(out, dpi=80, metadata={'Software': None})
     print(f'wrote {out.relative_to(root)}')
