@@ -1,7 +1,8 @@
-"""Docs-build helpers for emogen (not part of the runtime package `emogen`).
+"""Docs-build helpers for emogen (not part of the runtime package `emogen`, and not in its wheel).
 
 `settings.ini` names the processor (`procs = emogen_docs:fill_show_docs`); nbdev imports it when it renders the
-pages (`nbdev_proc_nbs`, `nbdev_preview`, `nbdev_docs`). It needs nbdev, a dev requirement.
+pages (`nbdev_proc_nbs`, `nbdev_preview`, `nbdev_docs`), from the checkout's root, which `pip install -e .` puts on
+sys.path (setup.py's `package_dir`). It needs nbdev, a dev requirement.
 """
 import importlib
 import re

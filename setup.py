@@ -41,7 +41,10 @@ setuptools.setup(
     project_urls={'Documentation': cfg['doc_host'] + cfg['doc_baseurl'], 'Source': cfg['git_url'],
                   'Issues': cfg['git_url'] + '/issues'},
     packages=setuptools.find_packages(include=['emogen', 'emogen.*']),
-    py_modules=['emogen_docs'],  # the docs-build processor named in settings.ini (procs), outside the runtime package
+    # the wheel holds emogen/ only. `package_dir` maps the root explicitly so that `pip install -e .` puts the checkout's
+    # root on sys.path (setuptools' static .pth for this layout): the docs build (`nbdev_proc_nbs`, `nbdev_docs`) then
+    # imports the processor `emogen_docs` (settings.ini `procs`) from the checkout, not from site-packages
+    package_dir={'': '.'},
     include_package_data=True,
     install_requires=requirements,
     extras_require={'dev': dev_requirements, **extras},

@@ -1,12 +1,15 @@
 """Write README.md from nbs/index.ipynb (what `nbdev_readme` does with Quarto, done with nbconvert so that it runs
-without Quarto): hidden cells and `#|` directives are dropped, outputs are kept as text.
+without Quarto): hidden cells and `#|` directives are dropped, outputs are kept as text, links to pages
+(`07_results.ipynb`) become links to the docs site and `images/...` becomes `nbs/images/...`.
 
 Before rendering, every block of nbs/index.ipynb between `<!-- results:CORPUS begin -->` and
 `<!-- results:CORPUS end -->` is regenerated from the committed benchmark reports in results/CORPUS/*/ (metrics.csv,
-differences_UA.csv, command.json), so that no figure of the results section is typed by hand.
+summary.csv, differences_UA.csv), and every block of a results/**/NOTES.md between `<!-- validation begin -->` and
+`<!-- validation end -->` from the validation files of its folder, so that no figure of either is typed by hand.
+The README may hold at most MAX_WORDS words (whitespace-separated tokens of README.md).
 
-    python .ci/readme.py          # regenerate the results blocks in nbs/index.ipynb, then write README.md
-    python .ci/readme.py --check  # exit 1 if either is not what the committed files give
+    python .ci/readme.py          # regenerate the blocks, then write README.md
+    python .ci/readme.py --check  # exit 1 if any is not what the committed files give, or README.md is too long
 """
 import sys, re, json
 from pathlib import Path
@@ -17,53 +20,85 @@ from nbconvert import MarkdownExporter
 
 root = Path(__file__).resolve().parent.parent
 BLOCK = re.compile(r'(<!-- results:(\w+) begin -->\n)(.*?)(<!-- results:\2 end -->)', re.S)
+NOTE_BLOCK = re.compile(r'(<!-- validation begin -->\n)(.*?)(<!-- validation end -->)', re.S)
+MAX_WORDS = 1500
+DOCS = 'https://emogen-project.github.io/emogen'
+GIT = 'https://github.com/emogen-project/emogen'
+CORPUS_NAMES = {'emodb': 'EmoDB', 'ravdess': 'RAVDESS'}
+CLASSIFIER_NAMES = {'functionals': 'functionals', 'resnet': 'ResNet'}
 
 
 def _pct(v, nd=1): return '' if pd.isna(v) else f'{100*v:.{nd}f}'
 
 
-def _report(folder: Path) -> str:
-    "One benchmark report as Markdown: its command, a table per classifier, and what is significant after Holm"
+def _reports(corpus: str) -> list:
+    "The benchmark reports committed for a corpus: (folder, classifier, metrics without the original-audio rows, UA differences)"
+    out = []
+    for p in sorted((root/'results'/corpus).glob('*')):
+        if not (p/'metrics.csv').exists(): continue
+        m = pd.read_csv(p/'metrics.csv', dtype={'test_speakers': str})
+        m = m[~m.classifier.str.contains('original')]
+        d = pd.read_csv(p/'differences_UA.csv', index_col=0) if (p/'differences_UA.csv').exists() else None
+        out.append((p, m.classifier.iloc[0], m, d))
+    return out
+
+
+def _size(m: pd.DataFrame) -> str:
+    folds, seeds = m.fold.nunique(), m.seed.nunique()
+    return f'{folds} folds' + (f' x {seeds} seeds' if seeds > 1 else '')
+
+
+def _ua(g: pd.DataFrame) -> float: return g.groupby('fold').UA.mean().mean()  # seeds averaged within a fold first
+
+
+def _diff(d, arm: str) -> str:
+    if d is None or arm not in d.index: return '—'
+    r = d.loc[arm]
+    ci = f" [{r['t CI lo']:+.1f}, {r['t CI hi']:+.1f}]" if pd.notna(r['t CI lo']) else ''
+    return f"{r['dUA (pts)']:+.1f}{ci}"
+
+
+def _verdict(clf: str, d) -> str:
+    "What the paired differences of one report show after Holm's correction"
+    name = CLASSIFIER_NAMES.get(clf, clf)
+    if d is None or not len(d): return ''
+    n = int(d.folds.max())
+    if 2/2**n > 0.05:  # the smallest two-sided p an exact Wilcoxon test can give over n folds
+        return f'with the {name}, over {n} folds no test can find a difference (the smallest possible Wilcoxon p is {2/2**n:.2f})'
+    sig = [a for a in d.index if bool(d.loc[a, 'significant (Holm, 5 %)'])]
+    return (f'with the {name} classifier, ' + (', '.join(f'{a} {d.loc[a, "dUA (pts)"]:+.1f} points' for a in sig) + ' significant' if sig else
+                           f'none of the {len(d)} arms differs from real only') + f" after Holm's correction over {n} folds")
+
+
+def results_block(corpus: str) -> str:
+    "The headline of a corpus: one table of UA and paired difference to real per arm and classifier, and what it shows"
+    name, reps = CORPUS_NAMES.get(corpus, corpus), _reports(corpus)
+    if not reps: return f'No benchmark report for {name} is committed yet (`results/{corpus}/` holds none).\n'
+    arms_reps = [r for r in reps if r[2].arm.nunique() > 1]
+    arms = list(dict.fromkeys(a for _, _, m, _ in arms_reps for a in m.arm.unique()))
+    head = ' | '.join(f'{CLASSIFIER_NAMES.get(c, c)} ({_size(m)}): UA % | Δ vs real, points [95 % CI]' for _, c, m, _ in arms_reps)
+    lines = [f'| arm | {head} |', '|---|' + '---|---|'*len(arms_reps)]
+    for arm in arms:
+        cells = [f'{_pct(_ua(m[m.arm == arm]))} | {_diff(d, arm)}' if arm in set(m.arm) else '— | —' for _, _, m, d in arms_reps]
+        lines.append(f'| {arm} | ' + ' | '.join(cells) + ' |')
+    real = [f'{CLASSIFIER_NAMES.get(c, c)} {_pct(_ua(m))} % ({_size(m)}'
+            + (f', seed sd {_pct(m.groupby("fold").UA.std(ddof=1).mean())} points)' if m.seed.nunique() > 1 else ')')
+            for _, c, m, _ in reps if m.arm.nunique() == 1]
+    text = '\n'.join(lines)
+    if real: text += f'\n\nReal data only, every fold: UA {", ".join(real)}.'
+    verdicts = [v for v in (_verdict(c, d) for _, c, _, d in arms_reps) if v]
+    if verdicts: text += ' ' + ('; '.join(verdicts) + '.').capitalize()[0] + ('; '.join(verdicts) + '.')[1:]
+    links = ', '.join(f'[`{p.name}`]({GIT}/tree/main/results/{corpus}/{p.name})' for p, _, _, _ in reps)
+    return text + f' Reports: {links}.\n'
+
+
+def _command(folder: Path) -> str:
+    "A benchmark report's command, how long it took and on what, and the notes its command.json keeps"
     cmd = json.loads((folder/'command.json').read_text())
-    m = pd.read_csv(folder/'metrics.csv', dtype={'test_speakers': str})
-    d = pd.read_csv(folder/'differences_UA.csv', index_col=0) if (folder/'differences_UA.csv').exists() else None
-    main = m[~m.classifier.str.contains('original')]
-    clf = main.classifier.iloc[0]
-    s = pd.read_csv(folder/'summary.csv', index_col=0)
-    cache = 'a functionals cache from earlier runs present' if cmd['functionals_cache_existed'] else 'no cache'
+    cache = 'a functionals cache from earlier runs present' if cmd.get('functionals_cache_existed') else 'no cache'
     note = f' ({cmd["seconds_note"]})' if 'seconds_note' in cmd else ''
-    code = f' **Note:** {cmd["code_note"]}.' if 'code_note' in cmd else ''
-    lines = [f'`{cmd["command"]}` ({cmd["seconds"]:.0f} s{note} on a {cmd["machine"]}; {cache}; emogen {cmd["emogen"]}).{code}',
-             '',
-             '| arm | folds | seeds | items added per fold | UA % mean over folds | UA % pooled | ΔUA vs real, points [t 95 % CI] '
-             '| Wilcoxon p (Holm) | folds better |', '|---|---|---|---|---|---|---|---|---|']
-    for arm, g in main.groupby('arm', sort=False):
-        per_fold = g.groupby('fold').UA.mean()
-        seed_sd = g.groupby('fold').UA.std(ddof=1).mean()
-        ua = _pct(per_fold.mean()) + ('' if pd.isna(seed_sd) else f' (seed sd {_pct(seed_sd)})')
-        pooled = '' if arm not in s.index else f"{s.loc[arm, 'UA pooled']:.1f}"
-        if d is not None and arm in d.index:
-            r = d.loc[arm]
-            diff = (f"{r['dUA (pts)']:+.1f} [{r['t CI lo']:+.1f}, {r['t CI hi']:+.1f}]" if pd.notna(r['t CI lo']) else
-                    f"{r['dUA (pts)']:+.1f} (no interval from {int(r['folds'])} fold)")
-            p = f"{r['Wilcoxon p']:.3f} ({r['Holm p']:.3f})" if pd.notna(r['Wilcoxon p']) else '—'
-            better = f"{int(r['folds better'])}/{int(r['folds'])}"
-        else: diff, p, better = '—', '—', '—'
-        lines.append(f'| {arm} | {g.fold.nunique()} | {g.seed.nunique()} | {int(g.n_added.mean())} | {ua} | {pooled} | '
-                     f'{diff} | {p} | {better} |')
-    orig = m[m.classifier.str.contains('original')]
-    if len(orig):
-        lines += ['', f'The same {clf} classifier trained and tested on the original audio (no round trip), real only: '
-                      f'UA {_pct(orig.UA.mean())} % mean over {orig.fold.nunique()} folds.']
-    if d is not None and len(d) and d['Holm p'].isna().all():
-        lines += ['', f'No test: {int(d.folds.max())} fold gives no interval and no p-value, so nothing here is significant; '
-                      'the differences are single-fold figures.']
-    elif d is not None and len(d):
-        sig = [a for a in d.index if bool(d.loc[a, 'significant (Holm, 5 %)'])]
-        lines += ['', f'Significant after Holm\'s correction across the {len(d)} arms compared (5 %): '
-                      + (', '.join(f'{a} ({d.loc[a, "dUA (pts)"]:+.1f} points)' for a in sig) if sig else
-                         '**none**: no arm\'s difference to real only can be told apart from zero.')]
-    return '\n'.join(lines)
+    code = f'\n\n{cmd["code_note"][0].upper()}{cmd["code_note"][1:]}.' if 'code_note' in cmd else ''
+    return f'`{cmd["command"]}` ({cmd["seconds"]:.0f} s{note} on a {cmd["machine"]}; {cache}; emogen {cmd["emogen"]}).{code}'
 
 
 def _seed_table(v: pd.DataFrame) -> str:
@@ -124,14 +159,6 @@ def _pool_table(v: pd.DataFrame, d: pd.DataFrame) -> str:
             f'{len(diff)} folds [{diff.mean() - h:+.2f}, {diff.mean() + h:+.2f}].')
 
 
-def results_block(corpus: str) -> str:
-    folders = sorted(p for p in (root/'results'/corpus).glob('*') if (p/'metrics.csv').exists())
-    notes = sorted(p for p in (root/'results'/corpus).glob('*') if not (p/'metrics.csv').exists()
-                   and (p/'command.json').exists() and 'what' in json.loads((p/'command.json').read_text()))
-    return '\n\n'.join([f'**{p.name}** (`results/{corpus}/{p.name}`): ' + _report(p) for p in folders] +
-                       [f'**{p.name}** (`results/{corpus}/{p.name}`): ' + _note(p) for p in notes]) + '\n'
-
-
 def refresh_index() -> tuple[nbformat.NotebookNode, bool]:
     "index.ipynb with its results blocks regenerated, and whether anything changed"
     nb = nbformat.read(root/'nbs'/'index.ipynb', as_version=4)
@@ -161,18 +188,42 @@ def render(nb) -> str:
     nb.metadata['language_info'] = {'name': 'python'}
     body, _ = MarkdownExporter(exclude_raw=True).from_notebook_node(nb)
     body = re.sub(r'\n{3,}', '\n\n', body).strip() + '\n'
+    # links to pages go to the docs site (Quarto turns `NAME.ipynb` into `NAME.html` there); images live in nbs/
+    body = re.sub(r'\]\(([\w.-]+)\.ipynb(#[\w-]+)?\)', lambda mt: f']({DOCS}/{mt.group(1)}.html{mt.group(2) or ""})', body)
+    body = body.replace('](images/', '](nbs/images/')
     return '<!-- generated from nbs/index.ipynb by `python .ci/readme.py`: edit the notebook, not this file -->\n\n' + body
+
+
+def refresh_notes() -> dict:
+    "results/**/NOTES.md files whose validation blocks are not what their folders give: path -> the regenerated text"
+    out = {}
+    for f in sorted((root/'results').rglob('NOTES.md')):
+        old = f.read_text()
+        if not NOTE_BLOCK.search(old): continue
+        what = 'what' in json.loads((f.parent/'command.json').read_text())
+        new = NOTE_BLOCK.sub(lambda mt: mt.group(1) + (_note if what else _command)(f.parent) + '\n' + mt.group(3), old)
+        if new != old: out[f] = new
+    return out
+
+
+def words(text: str) -> int: return len(text.split())
 
 
 if __name__ == '__main__':
     nb, changed = refresh_index()
+    notes = refresh_notes()
     text = render(nb)
+    n = words(text)
     if '--check' in sys.argv:
         bad = []
         if changed: bad.append('the results blocks of nbs/index.ipynb are not what results/ gives')
+        if notes: bad.append('the validation blocks of ' + ', '.join(str(f.relative_to(root)) for f in notes) + ' are not what their folders give')
         if (root/'README.md').read_text() != text: bad.append('README.md is not what nbs/index.ipynb gives')
-        if bad: print('; '.join(bad) + ': run `python .ci/readme.py` and commit'); sys.exit(1)
-        print('README.md and the results blocks: up to date')
+        if bad: print('; '.join(bad) + ': run `python .ci/readme.py` and commit')
+        if n > MAX_WORDS: bad.append(f'README.md has {n} words, more than {MAX_WORDS}: shorten nbs/index.ipynb'); print(bad[-1])
+        if bad: sys.exit(1)
+        print(f'README.md ({n} words, at most {MAX_WORDS}), its results blocks and the NOTES files: up to date')
     else:
         if changed: nbformat.write(nb, root/'nbs'/'index.ipynb'); print('updated the results blocks of nbs/index.ipynb')
-        (root/'README.md').write_text(text); print('wrote README.md')
+        for f, t in notes.items(): f.write_text(t); print(f'updated the validation blocks of {f.relative_to(root)}')
+        (root/'README.md').write_text(text); print(f'wrote README.md ({n} words, at most {MAX_WORDS})')
