@@ -4,7 +4,7 @@
 
 # %% ../nbs/06_enhancement.ipynb #f7d1fc81
 from __future__ import annotations
-import math, time
+import functools, importlib, importlib.metadata, importlib.util, math, time
 from dataclasses import dataclass, replace
 from pathlib import Path
 import numpy as np
@@ -26,12 +26,15 @@ from .diffusion import (DiffusionConfig, UNetConfig, fit_diffusion, load_diffusi
 
 # %% auto #0
 __all__ = ['VOICEBANK_URL', 'VOICEBANK_PARTS', 'VOICEBANK_SHA256', 'NOISE_KINDS', 'LEVEL', 'CPU_SEGAN_VARIANT', 'PRIOR_VARIANTS',
-           'AUDIO_EXTS', 'download_voicebank', 'read_voicebank', 'coloured_noise', 'mains_hum', 'babble', 'mix_at_snr',
-           'load_mono', 'Pairs', 'make_pairs', 'pre_emphasis', 'de_emphasis', 'SEGANConfig', 'SEGANGenerator',
-           'SEGANDiscriminator', 'lsgan_d_loss', 'lsgan_g_loss', 'l1_loss', 'stft_loss', 'SEGAN', 'overlap_add',
-           'segan_windows', 'fit_segan', 'load_segan', 'segan_enhance', 'enhance_spec', 'prior_config',
+           'EXTRA', 'DNSMOS_SR', 'DNSMOS_WINDOW', 'DNSMOS_FIT', 'DNSMOS_MODELS', 'AUDIO_EXTS', 'REF_METRICS',
+           'DNSMOS_COLUMNS', 'download_voicebank', 'read_voicebank', 'coloured_noise', 'mains_hum', 'babble',
+           'mix_at_snr', 'load_mono', 'Pairs', 'make_pairs', 'pre_emphasis', 'de_emphasis', 'SEGANConfig',
+           'SEGANGenerator', 'SEGANDiscriminator', 'lsgan_d_loss', 'lsgan_g_loss', 'l1_loss', 'stft_loss', 'SEGAN',
+           'overlap_add', 'segan_windows', 'fit_segan', 'load_segan', 'segan_enhance', 'enhance_spec', 'prior_config',
            'clean_segments', 'fit_prior', 'ddrm_denoise', 'refine_segments', 'refine_wave', 'refined', 'si_sdr',
-           'enhancement_metrics', 'enhancer_dir', 'train_enhancer_cli', 'enhance_folder', 'enhance_cli']
+           'enhancement_metrics', 'dnsmos_sessions', 'dnsmos_windows', 'dnsmos', 'dnsmos_table', 'enhancer_dir',
+           'train_enhancer_cli', 'audio_files', 'enhance_folder', 'enhance_cli', 'score_folder', 'score_summary',
+           'score_cli']
 
 # %% ../nbs/06_enhancement.ipynb #834f59da
 VOICEBANK_URL = 'https://datashare.ed.ac.uk/bitstream/handle/10283/2791/{}.zip'
@@ -718,6 +721,15 @@ def refined(
                                  gate_db=gate_db)
 
 # %% ../nbs/06_enhancement.ipynb #09b31792
+EXTRA = 'pip install "emogen[enhancement]"'  # the optional extra with pesq, speechmos and onnxruntime
+
+def _extra(
+    module:str, # a package of the enhancement extra
+):
+    "Import `module`, or raise a one-line UserError that says how to install it"
+    try: return importlib.import_module(module)
+    except ImportError: raise UserError(f"{module} is not installed; it comes with {EXTRA}") from None
+
 def si_sdr(
     ref:np.ndarray, # reference waveform
     est:np.ndarray, # estimate, same length
@@ -733,7 +745,7 @@ def enhancement_metrics(
     sr:int=16000, # their sample rate
 )->dict:
     "PESQ (wide band, at 16 kHz), STOI, ESTOI and SI-SDR; PESQ is NaN when it cannot be computed (e.g. no speech found)"
-    from pesq import pesq
+    pesq = _extra('pesq').pesq
     from pystoi import stoi
     at16 = lambda v: soxr.resample(np.asarray(v, np.float64), sr, 16000) if sr != 16000 else np.asarray(v, np.float64)
     c16, e16 = at16(clean), at16(est)
@@ -741,6 +753,66 @@ def enhancement_metrics(
     except Exception: p = float('nan')
     return {'pesq': p, 'stoi': float(stoi(clean, est, sr)), 'estoi': float(stoi(clean, est, sr, extended=True)),
             'si_sdr': si_sdr(clean, est)}
+
+# %% ../nbs/06_enhancement.ipynb #52de8138
+DNSMOS_SR, DNSMOS_WINDOW = 16000, 9.01  # the DNSMOS models read 9.01 s windows at 16 kHz, one every second
+# the non-personalised P.835 polynomials, highest power first (dnsmos_local.py, is_personalized_MOS=False)
+DNSMOS_FIT = {'sig': (-0.08397278, 1.22083953, 0.0052439), 'bak': (-0.13166888, 1.60915514, -0.39604546),
+              'ovrl': (-0.06766283, 1.11546468, 0.04602535)}
+DNSMOS_MODELS = ('sig_bak_ovr.onnx', 'model_v8.onnx')  # P.835 (non-personalised) and P.808, in speechmos' wheel
+
+@functools.cache
+def dnsmos_sessions()->tuple:
+    "ONNX sessions of the P.835 and P.808 models from the installed `speechmos` wheel, made once per process"
+    ort = _extra('onnxruntime')
+    spec = importlib.util.find_spec('speechmos')
+    if spec is None: raise UserError(f"speechmos is not installed; it comes with {EXTRA}")
+    d, opts = Path(spec.submodule_search_locations[0])/'dnsmos_models', ort.SessionOptions()
+    opts.intra_op_num_threads = opts.inter_op_num_threads = torch.get_num_threads()
+    return tuple(ort.InferenceSession(str(d/m), opts, providers=['CPUExecutionProvider']) for m in DNSMOS_MODELS)
+
+def dnsmos_windows(
+    wave:np.ndarray, # mono waveform
+    sr:int=16000, # its sample rate (resampled to 16 kHz with soxr)
+)->np.ndarray:
+    "The (n, 144160) windows DNSMOS scores: 9.01 s, one per second, a short clip repeated until it fills one"
+    y = np.asarray(wave, np.float32)
+    if sr != DNSMOS_SR: y = soxr.resample(y, sr, DNSMOS_SR)
+    if y.size == 0: raise UserError("DNSMOS: the waveform is empty")
+    n = int(DNSMOS_WINDOW*DNSMOS_SR)
+    while len(y) < n: y = np.append(y, y)
+    hops = int(np.floor(len(y)/DNSMOS_SR) - DNSMOS_WINDOW) + 1
+    segs = [y[int(i*DNSMOS_SR): int((i + DNSMOS_WINDOW)*DNSMOS_SR)] for i in range(hops)]
+    return np.stack([s for s in segs if len(s) == n])
+
+# %% ../nbs/06_enhancement.ipynb #ee36365f
+def _p808_features(
+    seg:np.ndarray, # one DNSMOS window
+)->np.ndarray:
+    "P.808's input: log-mel (120 bands, FFT 321, hop 160) of the window less its last 10 ms, (900, 120)"
+    import librosa
+    m = librosa.feature.melspectrogram(y=seg[:-160], sr=DNSMOS_SR, n_fft=321, hop_length=160, n_mels=120)
+    return ((librosa.power_to_db(m, ref=np.max) + 40)/40).T
+
+def dnsmos(
+    wave:np.ndarray, # mono waveform, samples within [-1, 1]
+    sr:int=16000, # its sample rate
+)->dict:
+    "DNSMOS of a clip: P.835 SIG, BAK, OVRL (non-personalised) and P.808, each the mean over the clip's windows"
+    p835, p808 = dnsmos_sessions()
+    W = dnsmos_windows(wave, sr)
+    raw = p835.run(None, {'input_1': W})[0]
+    mel = np.stack([_p808_features(w) for w in W]).astype(np.float32)
+    mos = {f'dnsmos_{k}': float(np.mean(np.polyval(DNSMOS_FIT[k], raw[:, j]))) for j, k in enumerate(('sig', 'bak', 'ovrl'))}
+    return {**mos, 'dnsmos_p808': float(np.mean(p808.run(None, {'input_1': mel})[0][:, 0]))}
+
+def dnsmos_table(
+    waves:list, # mono waveforms
+    sr:int=16000, # their sample rate
+    progress:bool=True, # progress bar
+)->pd.DataFrame:
+    "DNSMOS of each waveform: one row each, columns dnsmos_sig, dnsmos_bak, dnsmos_ovrl, dnsmos_p808"
+    return pd.DataFrame([dnsmos(w, sr) for w in tqdm(waves, desc='DNSMOS', unit='clip', disable=not progress)])
 
 # %% ../nbs/06_enhancement.ipynb #99a63f96
 def enhancer_dir(
@@ -813,6 +885,17 @@ def train_enhancer_cli(
 # %% ../nbs/06_enhancement.ipynb #e234aa92
 AUDIO_EXTS = ('.wav', '.flac', '.ogg', '.aif', '.aiff', '.mp3')
 
+def audio_files(
+    src:Path, # a folder, searched recursively
+)->list:
+    "The audio files under `src`, sorted; a one-line error if it is missing or holds none"
+    if not Path(src).is_dir(): raise UserError(f"--in {src}: no such folder")
+    files = sorted(p for p in Path(src).rglob('*') if p.suffix.lower() in AUDIO_EXTS and not p.name.startswith('.'))
+    if not files: raise UserError(f"no audio files ({', '.join(AUDIO_EXTS)}) under {src}; check --in")
+    return files
+
+def _reason(ex:Exception, p:Path)->str: return (str(ex).splitlines() or [type(ex).__name__])[0].replace(str(p), p.name)[:200]
+
 def enhance_folder(
     src:str|Path, # folder of noisy recordings (searched recursively)
     dest:str|Path, # where the enhanced WAVs go (same relative paths, .wav)
@@ -821,8 +904,7 @@ def enhance_folder(
 )->pd.DataFrame:
     "Enhance every audio file of `src`; a file that cannot be read is listed with its reason and the others go on"
     src, dest = Path(src), Path(dest)
-    files = sorted(p for p in src.rglob('*') if p.suffix.lower() in AUDIO_EXTS and not p.name.startswith('.'))
-    if not files: raise UserError(f"no audio files ({', '.join(AUDIO_EXTS)}) under {src}; check --in")
+    files = audio_files(src)
     rows = []
     for p in tqdm(files, desc='enhancing', unit='file', disable=not progress):
         q = (dest/p.relative_to(src)).with_suffix('.wav')
@@ -837,13 +919,12 @@ def enhance_folder(
             sf.write(q, np.clip(e, -1, 1), info.samplerate, subtype='PCM_16')
             rows.append({'file': str(p.relative_to(src)), 'status': 'ok', 'reason': ''})
         except Exception as ex:
-            why = (str(ex).splitlines() or [type(ex).__name__])[0].replace(str(p), p.name)[:200]
-            rows.append({'file': str(p.relative_to(src)), 'status': 'failed', 'reason': why})
+            rows.append({'file': str(p.relative_to(src)), 'status': 'failed', 'reason': _reason(ex, p)})
     return pd.DataFrame(rows)
 
 @call_parse
 def enhance_cli(
-    in_:str=None, # folder of noisy recordings (`--in_`, or `--in` when the dispatcher strips a keyword's underscore)
+    in_:str=None, # folder of noisy recordings (`--in`)
     out:str='enhanced', # folder for the enhanced WAVs (same names, the input's rate and length)
     model:str=None, # folder of `emogen train-enhancer` models (default ./models/enhancer/synthetic/enhance)
     enhancer:str='segan', # 'segan', or 'none' to refine the raw noisy input (needs --refine)
@@ -883,3 +964,76 @@ def enhance_cli(
     if len(bad) == len(res):
         log = Path(out)/'enhance_log.csv'
         raise UserError(f"none of the {len(res)} files under {in_} could be enhanced (see {log})")
+
+# %% ../nbs/06_enhancement.ipynb #97efdaa0
+REF_METRICS = ('pesq', 'stoi', 'estoi', 'si_sdr')
+DNSMOS_COLUMNS = ('dnsmos_ovrl', 'dnsmos_sig', 'dnsmos_bak', 'dnsmos_p808')
+
+def _score_file(p:Path, r:Path|None)->dict:
+    y = load_mono(p, 16000)
+    if len(y) < 160: raise AudioRejected(f"too short ({len(y)} samples at 16 kHz)")
+    row = {'seconds': len(y)/16000, **dnsmos(np.clip(y, -1, 1))}
+    if r is not None:
+        c = load_mono(r, 16000); n = min(len(c), len(y))
+        row.update(enhancement_metrics(c[:n], y[:n]))
+    return row
+
+def score_folder(
+    src:str|Path, # folder of recordings to score (searched recursively)
+    ref:str|Path|None=None, # folder of clean references: same relative paths (optional)
+    progress:bool=True, # progress bar
+)->pd.DataFrame:
+    "One row per file: DNSMOS, and PESQ, STOI, ESTOI, SI-SDR where `ref` has the file; unreadable files listed"
+    src = Path(src)
+    if ref is not None and not Path(ref).is_dir(): raise UserError(f"--ref {ref}: no such folder")
+    files, rows = audio_files(src), []
+    dnsmos_sessions()  # a missing extra stops here, once
+    for p in tqdm(files, desc='scoring', unit='file', disable=not progress):
+        rel = p.relative_to(src)
+        r = Path(ref)/rel if ref is not None and (Path(ref)/rel).is_file() else None
+        row = {'file': str(rel), 'reference': str(r) if r else ''}
+        try: rows.append({**row, 'status': 'ok', 'reason': '', **_score_file(p, r)})
+        except Exception as ex:
+            rows.append({**row, 'status': 'failed', 'reason': _reason(ex, p)})
+    cols = ['file', 'status', 'reason', 'reference', 'seconds', *DNSMOS_COLUMNS, *(REF_METRICS if ref else ())]
+    return pd.DataFrame(rows).reindex(columns=cols)
+
+# %% ../nbs/06_enhancement.ipynb #958aeb28
+def score_summary(
+    t:pd.DataFrame, # `score_folder`'s table
+)->str:
+    "One line: how many files were scored, the mean DNSMOS and, over files with a reference, the reference metrics"
+    ok = t[t.status == 'ok']
+    s = (f"scored {len(ok)} of {len(t)} files: DNSMOS OVRL {ok.dnsmos_ovrl.mean():.2f}, SIG {ok.dnsmos_sig.mean():.2f}, "
+         f"BAK {ok.dnsmos_bak.mean():.2f}, P.808 {ok.dnsmos_p808.mean():.2f}")
+    if 'pesq' in t and ok.pesq.notna().any():
+        w = ok[ok.reference != '']
+        s += (f"; against {len(w)} references: PESQ {w.pesq.mean():.2f}, STOI {w.stoi.mean():.3f}, "
+              f"ESTOI {w.estoi.mean():.3f}, SI-SDR {w.si_sdr.mean():.1f} dB")
+    return s
+
+@call_parse
+def score_cli(
+    in_:str=None, # folder of recordings to score (`--in`)
+    ref:str=None, # folder of clean references with the same file names: adds PESQ, STOI, ESTOI, SI-SDR
+    out:str='scores.csv', # the table (CSV); its settings and means go beside it as .json
+    quiet:bool=False, # no progress bar
+):
+    "A folder's speech-quality table: DNSMOS of every file, and the intrusive metrics against references"
+    if in_ is None: raise UserError("give the folder to score with --in")
+    t = score_folder(in_, ref, not quiet)
+    if (t.status != 'ok').all(): raise UserError(f"none of the {len(t)} files under {in_} could be read: {t.reason.iloc[0]}")
+    if ref is not None and (t.reference == '').all():
+        raise UserError(f"--ref {ref}: none of the {len(t)} files has a reference of the same name there")
+    out = Path(out); out.parent.mkdir(parents=True, exist_ok=True)
+    t.to_csv(out, index=False)
+    ok = t[t.status == 'ok']
+    means = {k: float(ok[k].mean()) for k in (*DNSMOS_COLUMNS, *REF_METRICS) if k in ok and ok[k].notna().any()}
+    vers = {m: importlib.metadata.version(m) for m in ('speechmos', 'onnxruntime')}
+    write_json(out.with_suffix('.json'), {
+        'command': 'emogen score', 'in': str(in_), 'ref': ref, 'version': emogen.__version__, 'n_files': len(t),
+        'n_scored': len(ok), 'n_with_reference': int((ok.reference != '').sum()), 'means': means,
+        'dnsmos': {'models': DNSMOS_MODELS, 'fit': 'non-personalised P.835', 'window_s': DNSMOS_WINDOW, 'sr': DNSMOS_SR, **vers},
+        'pesq': 'wide band (P.862.2) at 16 kHz', 'stoi': 'pystoi at 16 kHz (estoi: extended=True)'})
+    print(score_summary(t) + f" -> {out}")
+    for f, r in zip(t.file[t.status != 'ok'], t.reason[t.status != 'ok']): print(f"  not scored: {f}: {r}")
