@@ -18,6 +18,7 @@ depthwise-separable, 2 heads) are compared at the same number of optimiser steps
 Usage: python bench/enhancement.py [--out results/enhancement] [--work /tmp/emogen-enh] [--per-speaker 8]
        [--segan-steps 600] [--prior-steps 150] [--variant-steps 30] [--refine-steps 4] [--seed 0]
        [--segan-arm NAME] [--wet FRACTION] [--strength 1.0] [--gate-db DB]
+       [--refine-method gain|diffiner|diffiner+] [--no-dnsmos]
 The committed results/enhancement/ come from (results/enhancement/command.txt)
     python bench/enhancement.py --segan-arm residual+pre0+norm+lr2e-4+cstft20 --segan-steps 2400 --wet 0.5 \
         --strength 0.5 --gate-db 0.0 --variant-steps 0
@@ -133,6 +134,8 @@ def main():
                     help="SEGAN's output = input + this fraction of its change (chosen on validation speakers; default 1)")
     ap.add_argument('--no-judge', action='store_true')
     ap.add_argument('--no-dnsmos', action='store_true', help='skip DNSMOS (needs the enhancement extra)')
+    ap.add_argument('--refine-method', default='gain', choices=['gain', 'diffiner', 'diffiner+'],
+                    help="the refiner's sampler (emogen.enhancement.refine_segments)")
     ap.add_argument('--segan-arm', default=None, choices=list(ARMS),
                     help="a SEGAN variant of bench/enhancement_val.py's (default: the cpu size as the package defines it)")
     ap.add_argument('--variants-only', action='store_true',
@@ -187,9 +190,9 @@ def main():
         s = segan_enhance(gan, x, seed=a.seed)
         waves['noisy'].append(x); waves['SEGAN'].append(s)
         waves['refiner on noisy'].append(refine_wave(prior, x, None, a.strength, a.refine_steps, seed=a.seed,
-                                                     gate_db=a.gate_db))
+                                                     gate_db=a.gate_db, method=a.refine_method))
         waves['SEGAN + refiner'].append(refine_wave(prior, x, s, a.strength, a.refine_steps, seed=a.seed,
-                                                    gate_db=a.gate_db))
+                                                    gate_db=a.gate_db, method=a.refine_method))
         if i % 20 == 0: print(f"enhanced {i+1}/{len(test)} ({time.time() - T:.0f} s)", flush=True)
     times['enhance'] = time.time() - T
     T, per = time.time(), []
