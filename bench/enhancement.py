@@ -8,7 +8,8 @@ its runs: the SEGAN variant (--segan-arm) and the refiner's strength and gate (-
 speakers also pick SEGAN's best epoch and the judge's C.
 
 Four rows per SNR: noisy / SEGAN / refiner on noisy / SEGAN + refiner, scored by PESQ (wide band), STOI,
-ESTOI, SI-SDR and the judge's UA (openSMILE ComParE_2016 functionals + class-balanced logistic regression from
+ESTOI, SI-SDR, DNSMOS (P.835 SIG/BAK/OVRL and P.808, also of the clean test speech; --no-dnsmos skips it) and the
+judge's UA (openSMILE ComParE_2016 functionals + class-balanced logistic regression from
 emogen.evaluation, trained on the clean recordings of the training speakers, C chosen on the validation speakers),
 plus the judge's UA on the clean test speech. Per SNR: the mean over the 4 test speakers (each speaker's mean first)
 with a 95 % t-interval over speakers (3 degrees of freedom). The prior's variants (SiLU, ReLU, GELU,
@@ -17,6 +18,7 @@ depthwise-separable, 2 heads) are compared at the same number of optimiser steps
 Usage: python bench/enhancement.py [--out results/enhancement] [--work /tmp/emogen-enh] [--per-speaker 8]
        [--segan-steps 600] [--prior-steps 150] [--variant-steps 30] [--refine-steps 4] [--seed 0]
        [--segan-arm NAME] [--wet FRACTION] [--strength 1.0] [--gate-db DB]
+       [--refine-method gain|diffiner|diffiner+] [--no-dnsmos]
 The committed results/enhancement/ come from (results/enhancement/command.txt)
     python bench/enhancement.py --segan-arm residual+pre0+norm+lr2e-4+cstft20 --segan-steps 2400 --wet 0.5 \
         --strength 0.5 --gate-db 0.0 --variant-steps 0
@@ -35,7 +37,8 @@ from emogen.core import real_data_dir, seed_everything, write_json
 from emogen.preprocessing import read_corpus
 from emogen.diffusion import n_params
 from emogen.enhancement import (make_pairs, load_mono, SEGANConfig, fit_segan, segan_enhance, prior_config, fit_prior,
-                                refine_wave, enhancement_metrics, enhance_spec, PRIOR_VARIANTS, LEVEL)
+                                refine_wave, enhancement_metrics, enhance_spec, PRIOR_VARIANTS, LEVEL, dnsmos_table,
+                                DNSMOS_COLUMNS)
 
 TEST, VAL = ['03', '10', '08', '09'], ['11', '13']
 NOISES = ('white', 'pink', 'brown', 'babble', 'hum')
@@ -131,6 +134,9 @@ def main():
     ap.add_argument('--wet', type=float, default=None,
                     help="SEGAN's output = input + this fraction of its change (chosen on validation speakers; default 1)")
     ap.add_argument('--no-judge', action='store_true')
+    ap.add_argument('--no-dnsmos', action='store_true', help='skip DNSMOS (needs the enhancement extra)')
+    ap.add_argument('--refine-method', default='gain', choices=['gain', 'diffiner', 'diffiner+'],
+                    help="the refiner's sampler (emogen.enhancement.refine_segments)")
     ap.add_argument('--segan-arm', default=None, choices=list(ARMS),
                     help="a SEGAN variant of bench/searches/enhancement_val.py's (default: the cpu size as the package defines it)")
     ap.add_argument('--variants-only', action='store_true',
@@ -185,9 +191,9 @@ def main():
         s = segan_enhance(gan, x, seed=a.seed)
         waves['noisy'].append(x); waves['SEGAN'].append(s)
         waves['refiner on noisy'].append(refine_wave(prior, x, None, a.strength, a.refine_steps, seed=a.seed,
-                                                     gate_db=a.gate_db))
+                                                     gate_db=a.gate_db, method=a.refine_method))
         waves['SEGAN + refiner'].append(refine_wave(prior, x, s, a.strength, a.refine_steps, seed=a.seed,
-                                                    gate_db=a.gate_db))
+                                                    gate_db=a.gate_db, method=a.refine_method))
         if i % 20 == 0: print(f"enhanced {i+1}/{len(test)} ({time.time() - T:.0f} s)", flush=True)
     times['enhance'] = time.time() - T
     T, per = time.time(), []
@@ -196,6 +202,12 @@ def main():
             per.append({'row': r, 'pair': i, 'speaker': test.meta.speaker[i], 'snr': test.meta.snr[i], 'noise': test.meta.noise[i],
                         **enhancement_metrics(y, e)})
     per = pd.DataFrame(per); times['metrics'] = time.time() - T
+    if not a.no_dnsmos:  # DNSMOS of every row and of the clean test speech, all at the models' input level LEVEL
+        T, dm = time.time(), list(DNSMOS_COLUMNS)
+        for r in ROWS: per.loc[per.row == r, dm] = dnsmos_table(waves[r], progress=False).values
+        clean = per[per.row == 'noisy'][['pair', 'speaker', 'snr', 'noise']].assign(row='clean')
+        clean[dm] = dnsmos_table(test.clean, progress=False).values
+        per = pd.concat([per, clean], ignore_index=True); times['dnsmos'] = time.time() - T
 
     judge = None
     if not a.no_judge:
@@ -220,9 +232,10 @@ def main():
     per.to_csv(out/'per_pair.csv', index=False)
 
     # the table: per SNR and row, mean over test speakers (speaker means first) with 95 % t-intervals
-    spk_means = per.groupby(['row', 'snr', 'speaker'])[['pesq', 'stoi', 'estoi', 'si_sdr']].mean().reset_index()
+    scored = [c for c in ['pesq', 'stoi', 'estoi', 'si_sdr', *DNSMOS_COLUMNS] if c in per]
+    spk_means = per.groupby(['row', 'snr', 'speaker'])[scored].mean().reset_index()
     if judge is not None: spk_means = spk_means.merge(ua, on=['row', 'snr', 'speaker'], how='outer')
-    metrics = [c for c in ['pesq', 'stoi', 'estoi', 'si_sdr', 'judge_UA'] if c in spk_means]
+    metrics = [c for c in [*scored, 'judge_UA'] if c in spk_means]
     table = []
     for (r, snr), g_ in spk_means.groupby(['row', 'snr']):
         row = {'snr_db': snr, 'row': r, 'n_speakers': g_.speaker.nunique()}
@@ -236,7 +249,7 @@ def main():
     # SEGAN against the noisy input, per SNR (paired over speakers)
     check = []
     for snr in (0, 5, 10):
-        for c in ('pesq', 'si_sdr'):
+        for c in [c for c in ('pesq', 'si_sdr', 'dnsmos_ovrl') if c in spk_means]:
             d = (spk_means[(spk_means.row == 'SEGAN') & (spk_means.snr == snr)].set_index('speaker')[c]
                  - spk_means[(spk_means.row == 'noisy') & (spk_means.snr == snr)].set_index('speaker')[c])
             m, h = ci95(d); check.append({'snr_db': snr, 'metric': c, 'SEGAN_minus_noisy': m, 'ci95': h, 'raises': bool(m > 0)})

@@ -4,7 +4,7 @@
 
 # %% ../nbs/06_enhancement.ipynb #f7d1fc81
 from __future__ import annotations
-import math, time
+import functools, importlib, importlib.metadata, importlib.util, math, time
 from dataclasses import dataclass, replace
 from pathlib import Path
 import numpy as np
@@ -26,12 +26,15 @@ from .diffusion import (DiffusionConfig, UNetConfig, fit_diffusion, load_diffusi
 
 # %% auto #0
 __all__ = ['VOICEBANK_URL', 'VOICEBANK_PARTS', 'VOICEBANK_SHA256', 'NOISE_KINDS', 'LEVEL', 'CPU_SEGAN_VARIANT', 'PRIOR_VARIANTS',
-           'AUDIO_EXTS', 'download_voicebank', 'read_voicebank', 'coloured_noise', 'mains_hum', 'babble', 'mix_at_snr',
-           'load_mono', 'Pairs', 'make_pairs', 'pre_emphasis', 'de_emphasis', 'SEGANConfig', 'SEGANGenerator',
-           'SEGANDiscriminator', 'lsgan_d_loss', 'lsgan_g_loss', 'l1_loss', 'stft_loss', 'SEGAN', 'overlap_add',
-           'segan_windows', 'fit_segan', 'load_segan', 'segan_enhance', 'enhance_spec', 'prior_config',
-           'clean_segments', 'fit_prior', 'ddrm_denoise', 'refine_segments', 'refine_wave', 'refined', 'si_sdr',
-           'enhancement_metrics', 'enhancer_dir', 'train_enhancer_cli', 'enhance_folder', 'enhance_cli']
+           'DIFFINER_ETAS', 'EXTRA', 'DNSMOS_SR', 'DNSMOS_WINDOW', 'DNSMOS_FIT', 'DNSMOS_MODELS', 'AUDIO_EXTS',
+           'REF_METRICS', 'DNSMOS_COLUMNS', 'download_voicebank', 'read_voicebank', 'coloured_noise', 'mains_hum',
+           'babble', 'mix_at_snr', 'load_mono', 'Pairs', 'make_pairs', 'pre_emphasis', 'de_emphasis', 'SEGANConfig',
+           'SEGANGenerator', 'SEGANDiscriminator', 'lsgan_d_loss', 'lsgan_g_loss', 'l1_loss', 'stft_loss', 'SEGAN',
+           'overlap_add', 'segan_windows', 'fit_segan', 'load_segan', 'segan_enhance', 'MaskCRN', 'enhance_spec',
+           'prior_config', 'clean_segments', 'fit_prior', 'ddrm_denoise', 'diffiner_sample', 'refine_segments',
+           'refine_wave', 'refined', 'si_sdr', 'enhancement_metrics', 'dnsmos_sessions', 'dnsmos_windows', 'dnsmos',
+           'dnsmos_table', 'enhancer_dir', 'train_enhancer_cli', 'audio_files', 'enhance_folder', 'enhance_cli',
+           'score_folder', 'score_summary', 'score_cli']
 
 # %% ../nbs/06_enhancement.ipynb #834f59da
 VOICEBANK_URL = 'https://datashare.ed.ac.uk/bitstream/handle/10283/2791/{}.zip'
@@ -537,6 +540,52 @@ def segan_enhance(
     w = cfg.wet if wet is None else wet
     return e if w == 1 else (wave + w*(e - wave)).astype(np.float32)
 
+# %% ../nbs/06_enhancement.ipynb #02d2cc0e
+class MaskCRN(nn.Module):
+    "Convolutional-recurrent mask estimator on compressed STFT magnitudes: (B, samples) noisy -> (B, samples) enhanced"
+    def __init__(self,
+                 n_fft:int=512, hop:int=128, # STFT (16 kHz: 32 ms windows, 8 ms hop)
+                 channels:tuple=(8, 16, 16), # encoder channels, one stride-2 layer over frequency each
+                 bottleneck:int=4, # channels per frequency bin fed to the GRU
+                 hidden:int=64, # GRU units
+                 compress:float=0.3, # magnitude compression exponent
+                ):
+        super().__init__()
+        self.n_fft, self.hop, self.compress, ch = n_fft, hop, compress, (1,) + tuple(channels)
+        conv = lambda a, b: nn.Sequential(nn.Conv2d(a, b, (1, 3), (1, 2), (0, 1)), nn.BatchNorm2d(b), nn.ELU())
+        self.enc = nn.ModuleList([conv(a, b) for a, b in zip(ch[:-1], ch[1:])])
+        f = n_fft//2 + 1
+        for _ in channels: f = (f + 1)//2
+        self.squeeze, self.unsqueeze = nn.Conv2d(ch[-1], bottleneck, 1), nn.Conv2d(bottleneck, ch[-1], 1)
+        self.rnn, self.out = nn.GRU(bottleneck*f, hidden, batch_first=True), nn.Linear(hidden, bottleneck*f)
+        self.dec = nn.ModuleList([nn.ConvTranspose2d(2*b, a if a > 1 else 8, (1, 3), (1, 2), (0, 1)) for a, b in zip(ch[:-1], ch[1:])][::-1])
+        self.head = nn.Conv2d(8, 1, 1)
+
+    def spec(self, w:torch.Tensor)->torch.Tensor:
+        return torch.stft(w, self.n_fft, self.hop, window=torch.hann_window(self.n_fft, device=w.device), return_complex=True)
+
+    def mask(self, S:torch.Tensor)->torch.Tensor:
+        "The gain per bin (B, F, T) from the complex STFT (B, F, T)"
+        h, skips = (S.abs()**self.compress).transpose(1, 2)[:, None], []  # (B, 1, T, F)
+        for e in self.enc: h = e(h); skips.append(h)
+        B, _, T, f = h.shape
+        z = self.squeeze(h).permute(0, 2, 1, 3).reshape(B, T, -1)
+        z = self.out(self.rnn(z)[0]).reshape(B, T, -1, f).permute(0, 2, 1, 3)
+        h = self.unsqueeze(z)
+        for d, s in zip(self.dec, skips[::-1]): h = torch.nn.functional.elu(d(torch.cat([h, s], 1)))
+        return torch.sigmoid(self.head(h))[:, 0].transpose(1, 2)
+
+    def forward(self, noisy:torch.Tensor)->torch.Tensor:
+        S = self.spec(noisy)
+        w = torch.hann_window(self.n_fft, device=noisy.device)
+        return torch.istft(S*self.mask(S), self.n_fft, self.hop, window=w, length=noisy.shape[-1])
+
+    def loss(self, noisy:torch.Tensor, clean:torch.Tensor)->torch.Tensor:
+        "Mean squared error of compressed magnitudes, enhanced against clean"
+        S = self.spec(noisy)
+        cm = lambda m: (m**2 + 1e-12)**(self.compress/2)  # |m|**compress with a finite gradient at 0
+        return (cm(S.abs()*self.mask(S)) - cm(self.spec(clean).abs())).pow(2).mean()
+
 # %% ../nbs/06_enhancement.ipynb #4bcf7e88
 def enhance_spec(
     mean:float|None=None, # normalisation mean (dB) of the training features
@@ -631,6 +680,54 @@ def ddrm_denoise(
         x = torch.where(sn >= sy, obs, gen)
     return x.cpu()
 
+# %% ../nbs/06_enhancement.ipynb #ca16ae0d
+DIFFINER_ETAS = {'diffiner': (0.9, 0.9), 'diffiner+': (0.4, 0.6, 0.0, 0.6)}  # the released defaults
+
+@torch.no_grad()
+def diffiner_sample(
+    model, # an unconditional `DiffusionModel` (the prior)
+    y:torch.Tensor, # the observation (Diffiner: the noisy input), (B, n_mels, n_frames) in the prior's units
+    noise_map:torch.Tensor, # per-bin noise standard deviation (Diffiner: |noisy - enhanced|), same shape
+    etas:tuple=DIFFINER_ETAS['diffiner+'], # (eta_a, eta_b): Diffiner; (eta_a, eta_b, eta_c, eta_d): Diffiner+
+    steps:int=50, # DDIM-style steps (the paper: 200)
+    generator:torch.Generator|None=None, # the sampler's random numbers
+    inp_mask:torch.Tensor|None=None, # Diffiner+: bins (1) that take a plain DDIM step with eta_d
+)->torch.Tensor:
+    "Diffiner / Diffiner+ (DDRM with a per-bin noise map, variance-preserving form), from pure noise"
+    if len(etas) not in (2, 4): raise UserError(f"etas: give 2 (Diffiner) or 4 (Diffiner+) values, not {len(etas)}")
+    ea, eb, ec, ed = (*etas, None, None)[:4] if len(etas) == 2 else etas
+    if ec is not None and ea**2 + ec**2 > 1: raise UserError(f"Diffiner+ needs eta_a^2 + eta_c^2 <= 1, not {ea**2 + ec**2:.3f}")
+    s, dev = model.schedule, model.device
+    y = torch.as_tensor(y, dtype=torch.float32).to(dev)
+    nm = torch.as_tensor(noise_map, dtype=torch.float32).to(dev).clamp(min=0)
+    mask = torch.zeros_like(y) if inp_mask is None else torch.as_tensor(inp_mask, dtype=torch.float32).to(dev)
+    noise = lambda: torch.randn(y.shape, generator=generator).to(dev)
+    ab = lambda t: 1. if t < 0 else s.alpha_bar[t].item()
+    labels, ts, x = torch.zeros(len(y), dtype=torch.long, device=dev), ddim_timesteps(s.T, steps), noise()
+    for t, tn in zip(ts[:-1], ts[1:]):
+        tt = torch.full((len(y),), t, dtype=torch.long, device=dev)
+        x0, eps = predict_x0_eps(s, x, tt, model(x, tt, labels), model.config.prediction)
+        if model.clip_range():  # the noise estimate follows the clipped x0, as in guided-diffusion
+            x0 = x0.clamp(*model.clip_range()); eps = (x - math.sqrt(ab(t))*x0)/math.sqrt(1 - ab(t))
+        x = _diffiner_step(x0, eps, y, nm, ab(tn), ea, eb, ec, ed, mask, noise())
+    return x.cpu()
+
+# %% ../nbs/06_enhancement.ipynb #e996a869
+def _diffiner_step(x0, eps, y, nm, a, ea, eb, ec, ed, mask, z):
+    "One Diffiner(+) update to the level with alpha_bar `a` (z: standard normal; ec None: plain Diffiner)"
+    sa, s1 = math.sqrt(a), math.sqrt(1 - a)
+    big = s1 >= sa*nm  # the observation is at least as good as the sample
+    ex0, ys = sa*x0, sa*y
+    pull = (s1/sa if a > 0 else 0.)/(nm + 1e-5)*(ys - ex0) if s1 > 0 else torch.zeros_like(y)
+    obs = (1 - eb)*ex0 + eb*ys + (s1**2 - eb**2*a*nm**2).clamp(min=0).sqrt()*z
+    if ec is None: gen = ex0 + math.sqrt(1 - ea**2)*pull + ea*s1*z
+    else:
+        A, w = eps*s1, (~big).float()
+        cos = torch.nn.functional.cosine_similarity((A*w).flatten(1) + 1e-5, (pull*w).flatten(1) + 1e-5)[:, None, None]
+        gen = ex0 + ea*A + ec*pull + s1*(1 - ea**2 - ec**2 - 2*ea*ec*cos).clamp(min=0).sqrt()*z
+        gen = torch.where(mask > 0, ex0 + ed*A + s1*math.sqrt(max(1 - ed, 0.))*z, gen)
+    return torch.where(big, obs, gen)
+
 # %% ../nbs/06_enhancement.ipynb #697140d6
 def _stft(w:torch.Tensor, spec:FeatureSpec)->torch.Tensor:
     win = torch.hann_window(spec.win_length, periodic=True, dtype=torch.float64)
@@ -652,12 +749,17 @@ def refine_segments(
     max_gain_db:float=12., # and at most this, and never above the noisy input's level in that bin
     generator:torch.Generator|None=None, # the sampler's random numbers
     gate_db:float|None=None, # refine only bins whose estimated noise is at least this (dB, against the observation)
+    method:str='gain', # 'gain' (DDRM on the enhancer's output, above) or Diffiner's sampler: 'diffiner', 'diffiner+'
+    etas:tuple|None=None, # Diffiner's etas (default: `DIFFINER_ETAS[method]`)
 )->np.ndarray:
     "Refine segments of the prior's length: per-bin noise estimate, DDRM in log-mel, gains on the base STFT"
+    if method not in ('gain', *DIFFINER_ETAS):
+        raise UserError(f"unknown refiner method {method!r}: choose gain, {', '.join(DIFFINER_ETAS)}")
     spec = model.spec
     B, k = torch.from_numpy(mel_basis(spec)).double(), spec.n_frames_raw
     x = torch.as_tensor(np.asarray(noisy), dtype=torch.float64)
     base = x if enhanced is None else torch.as_tensor(np.asarray(enhanced), dtype=torch.float64)
+    if strength == 0: return base.float().numpy()  # no estimated noise: the input itself, whatever the method
     Sb = _stft(base, spec)
     mel = lambda S: torch.einsum('mf,bft->bmt', B, S.abs()**2)
     floor = 10**(spec.db_floor/10)
@@ -674,10 +776,13 @@ def refine_segments(
     y[..., :k] = (dbO - spec.mean)/spec.std
     sy = torch.zeros_like(y)
     sy[..., :k] = 10*torch.log10(1 + R/O)/spec.std
-    xr = ddrm_denoise(model, y.float(), sy.float(), steps, eta, generator=generator).double()
+    if method == 'gain': xr = ddrm_denoise(model, y.float(), sy.float(), steps, eta, generator=generator).double()
+    else:  # Diffiner: observe the noisy input; noise = strength x |noisy - enhanced| in the prior's units
+        y[..., :k], sy[..., :k] = (10*torch.log10(Y) - spec.mean)/spec.std, strength*(10*torch.log10(Y) - dbO).abs()/spec.std
+        xr = diffiner_sample(model, y.float(), sy.float(), etas or DIFFINER_ETAS[method], steps, generator).double()
     gain = (xr[..., :k]*spec.std + spec.mean - dbP).clamp(min_gain_db, max_gain_db)
     gain = torch.minimum(gain, 10*torch.log10(Y) - dbP)
-    gain = torch.where(sy[..., :k] > 0, gain, torch.zeros_like(gain))  # bins with no estimated noise: exactly 0 dB
+    if method == 'gain': gain = torch.where(sy[..., :k] > 0, gain, torch.zeros_like(gain))  # no estimated noise: 0 dB
     w = B.sum(0)
     lin = torch.einsum('mf,bmt->bft', B, gain)/w.clamp(min=1e-12)[None, :, None]
     lin = torch.where(w[None, :, None] > 0, lin, torch.zeros_like(lin))
@@ -693,12 +798,14 @@ def refine_wave(
     seed:int=0, # seeds the sampler
     batch_size:int=16, # segments per call of the prior
     gate_db:float|None=None, # refine only bins whose estimated noise is at least this (dB); None: every bin
+    method:str='gain', # 'gain', 'diffiner' or 'diffiner+' (see `refine_segments`)
+    etas:tuple|None=None, # Diffiner's etas (default: the released ones)
 )->np.ndarray:
     "Diffiner-style refinement of a whole waveform (segments overlap-added); same length and level as the input"
     e = noisy if enhanced is None else enhanced
     g = max(_rms(e), 1e-9)/LEVEL
     gen = torch.Generator().manual_seed(seed)
-    kw = dict(strength=strength, steps=steps, eta=eta, generator=gen, gate_db=gate_db)
+    kw = dict(strength=strength, steps=steps, eta=eta, generator=gen, gate_db=gate_db, method=method, etas=etas)
     if enhanced is None: fn = lambda a: refine_segments(model, a, None, **kw)
     else: fn = lambda a, b: refine_segments(model, a, b, **kw)
     waves = [np.asarray(w/g, np.float32) for w in ((noisy,) if enhanced is None else (noisy, enhanced))]
@@ -712,12 +819,22 @@ def refined(
     eta:float=0.85, # DDRM's eta
     seed:int=0, # seeds the sampler
     gate_db:float|None=None, # refine only bins whose estimated noise is at least this (dB); None: every bin
+    method:str='gain', # 'gain', 'diffiner' or 'diffiner+'
 ):
     "An enhancer followed by the refiner, as one function noisy -> refined"
     return lambda w: refine_wave(model, w, None if enhancer is None else enhancer(w), strength, steps, eta, seed,
-                                 gate_db=gate_db)
+                                 gate_db=gate_db, method=method)
 
 # %% ../nbs/06_enhancement.ipynb #09b31792
+EXTRA = 'pip install "emogen[enhancement]"'  # the optional extra with pesq, speechmos and onnxruntime
+
+def _extra(
+    module:str, # a package of the enhancement extra
+):
+    "Import `module`, or raise a one-line UserError that says how to install it"
+    try: return importlib.import_module(module)
+    except ImportError: raise UserError(f"{module} is not installed; it comes with {EXTRA}") from None
+
 def si_sdr(
     ref:np.ndarray, # reference waveform
     est:np.ndarray, # estimate, same length
@@ -733,7 +850,7 @@ def enhancement_metrics(
     sr:int=16000, # their sample rate
 )->dict:
     "PESQ (wide band, at 16 kHz), STOI, ESTOI and SI-SDR; PESQ is NaN when it cannot be computed (e.g. no speech found)"
-    from pesq import pesq
+    pesq = _extra('pesq').pesq
     from pystoi import stoi
     at16 = lambda v: soxr.resample(np.asarray(v, np.float64), sr, 16000) if sr != 16000 else np.asarray(v, np.float64)
     c16, e16 = at16(clean), at16(est)
@@ -741,6 +858,66 @@ def enhancement_metrics(
     except Exception: p = float('nan')
     return {'pesq': p, 'stoi': float(stoi(clean, est, sr)), 'estoi': float(stoi(clean, est, sr, extended=True)),
             'si_sdr': si_sdr(clean, est)}
+
+# %% ../nbs/06_enhancement.ipynb #52de8138
+DNSMOS_SR, DNSMOS_WINDOW = 16000, 9.01  # the DNSMOS models read 9.01 s windows at 16 kHz, one every second
+# the non-personalised P.835 polynomials, highest power first (dnsmos_local.py, is_personalized_MOS=False)
+DNSMOS_FIT = {'sig': (-0.08397278, 1.22083953, 0.0052439), 'bak': (-0.13166888, 1.60915514, -0.39604546),
+              'ovrl': (-0.06766283, 1.11546468, 0.04602535)}
+DNSMOS_MODELS = ('sig_bak_ovr.onnx', 'model_v8.onnx')  # P.835 (non-personalised) and P.808, in speechmos' wheel
+
+@functools.cache
+def dnsmos_sessions()->tuple:
+    "ONNX sessions of the P.835 and P.808 models from the installed `speechmos` wheel, made once per process"
+    ort = _extra('onnxruntime')
+    spec = importlib.util.find_spec('speechmos')
+    if spec is None: raise UserError(f"speechmos is not installed; it comes with {EXTRA}")
+    d, opts = Path(spec.submodule_search_locations[0])/'dnsmos_models', ort.SessionOptions()
+    opts.intra_op_num_threads = opts.inter_op_num_threads = torch.get_num_threads()
+    return tuple(ort.InferenceSession(str(d/m), opts, providers=['CPUExecutionProvider']) for m in DNSMOS_MODELS)
+
+def dnsmos_windows(
+    wave:np.ndarray, # mono waveform
+    sr:int=16000, # its sample rate (resampled to 16 kHz with soxr)
+)->np.ndarray:
+    "The (n, 144160) windows DNSMOS scores: 9.01 s, one per second, a short clip repeated until it fills one"
+    y = np.asarray(wave, np.float32)
+    if sr != DNSMOS_SR: y = soxr.resample(y, sr, DNSMOS_SR)
+    if y.size == 0: raise UserError("DNSMOS: the waveform is empty")
+    n = int(DNSMOS_WINDOW*DNSMOS_SR)
+    while len(y) < n: y = np.append(y, y)
+    hops = int(np.floor(len(y)/DNSMOS_SR) - DNSMOS_WINDOW) + 1
+    segs = [y[int(i*DNSMOS_SR): int((i + DNSMOS_WINDOW)*DNSMOS_SR)] for i in range(hops)]
+    return np.stack([s for s in segs if len(s) == n])
+
+# %% ../nbs/06_enhancement.ipynb #ee36365f
+def _p808_features(
+    seg:np.ndarray, # one DNSMOS window
+)->np.ndarray:
+    "P.808's input: log-mel (120 bands, FFT 321, hop 160) of the window less its last 10 ms, (900, 120)"
+    import librosa
+    m = librosa.feature.melspectrogram(y=seg[:-160], sr=DNSMOS_SR, n_fft=321, hop_length=160, n_mels=120)
+    return ((librosa.power_to_db(m, ref=np.max) + 40)/40).T
+
+def dnsmos(
+    wave:np.ndarray, # mono waveform, samples within [-1, 1]
+    sr:int=16000, # its sample rate
+)->dict:
+    "DNSMOS of a clip: P.835 SIG, BAK, OVRL (non-personalised) and P.808, each the mean over the clip's windows"
+    p835, p808 = dnsmos_sessions()
+    W = dnsmos_windows(wave, sr)
+    raw = p835.run(None, {'input_1': W})[0]
+    mel = np.stack([_p808_features(w) for w in W]).astype(np.float32)
+    mos = {f'dnsmos_{k}': float(np.mean(np.polyval(DNSMOS_FIT[k], raw[:, j]))) for j, k in enumerate(('sig', 'bak', 'ovrl'))}
+    return {**mos, 'dnsmos_p808': float(np.mean(p808.run(None, {'input_1': mel})[0][:, 0]))}
+
+def dnsmos_table(
+    waves:list, # mono waveforms
+    sr:int=16000, # their sample rate
+    progress:bool=True, # progress bar
+)->pd.DataFrame:
+    "DNSMOS of each waveform: one row each, columns dnsmos_sig, dnsmos_bak, dnsmos_ovrl, dnsmos_p808"
+    return pd.DataFrame([dnsmos(w, sr) for w in tqdm(waves, desc='DNSMOS', unit='clip', disable=not progress)])
 
 # %% ../nbs/06_enhancement.ipynb #99a63f96
 def enhancer_dir(
@@ -813,6 +990,17 @@ def train_enhancer_cli(
 # %% ../nbs/06_enhancement.ipynb #e234aa92
 AUDIO_EXTS = ('.wav', '.flac', '.ogg', '.aif', '.aiff', '.mp3')
 
+def audio_files(
+    src:Path, # a folder, searched recursively
+)->list:
+    "The audio files under `src`, sorted; a one-line error if it is missing or holds none"
+    if not Path(src).is_dir(): raise UserError(f"--in {src}: no such folder")
+    files = sorted(p for p in Path(src).rglob('*') if p.suffix.lower() in AUDIO_EXTS and not p.name.startswith('.'))
+    if not files: raise UserError(f"no audio files ({', '.join(AUDIO_EXTS)}) under {src}; check --in")
+    return files
+
+def _reason(ex:Exception, p:Path)->str: return (str(ex).splitlines() or [type(ex).__name__])[0].replace(str(p), p.name)[:200]
+
 def enhance_folder(
     src:str|Path, # folder of noisy recordings (searched recursively)
     dest:str|Path, # where the enhanced WAVs go (same relative paths, .wav)
@@ -821,8 +1009,7 @@ def enhance_folder(
 )->pd.DataFrame:
     "Enhance every audio file of `src`; a file that cannot be read is listed with its reason and the others go on"
     src, dest = Path(src), Path(dest)
-    files = sorted(p for p in src.rglob('*') if p.suffix.lower() in AUDIO_EXTS and not p.name.startswith('.'))
-    if not files: raise UserError(f"no audio files ({', '.join(AUDIO_EXTS)}) under {src}; check --in")
+    files = audio_files(src)
     rows = []
     for p in tqdm(files, desc='enhancing', unit='file', disable=not progress):
         q = (dest/p.relative_to(src)).with_suffix('.wav')
@@ -837,13 +1024,12 @@ def enhance_folder(
             sf.write(q, np.clip(e, -1, 1), info.samplerate, subtype='PCM_16')
             rows.append({'file': str(p.relative_to(src)), 'status': 'ok', 'reason': ''})
         except Exception as ex:
-            why = (str(ex).splitlines() or [type(ex).__name__])[0].replace(str(p), p.name)[:200]
-            rows.append({'file': str(p.relative_to(src)), 'status': 'failed', 'reason': why})
+            rows.append({'file': str(p.relative_to(src)), 'status': 'failed', 'reason': _reason(ex, p)})
     return pd.DataFrame(rows)
 
 @call_parse
 def enhance_cli(
-    in_:str=None, # folder of noisy recordings (`--in_`, or `--in` when the dispatcher strips a keyword's underscore)
+    in_:str=None, # folder of noisy recordings (`--in`)
     out:str='enhanced', # folder for the enhanced WAVs (same names, the input's rate and length)
     model:str=None, # folder of `emogen train-enhancer` models (default ./models/enhancer/synthetic/enhance)
     enhancer:str='segan', # 'segan', or 'none' to refine the raw noisy input (needs --refine)
@@ -851,6 +1037,7 @@ def enhance_cli(
     strength:float=1.0, # refiner strength: multiplies the estimated noise per bin
     steps:int=20, # refiner sampling steps
     gate_db:float=None, # refine only bins whose estimated noise is at least this (dB); default: every bin
+    method:str='gain', # refiner: gain (DDRM on the enhancer's output), diffiner or diffiner+ (Diffiner's sampler)
     wet:float=None, # SEGAN's output = input + this fraction of its change (default: the model's config)
     seed:int=0, # random seed (SEGAN's z, the refiner's noise)
     device:str='auto', # auto, cpu, cuda, mps
@@ -873,7 +1060,8 @@ def enhance_cli(
         gan = load_segan(need('segan'), dev)
         if wet is not None and not 0 <= wet <= 1: raise UserError(f"--wet must be between 0 and 1, not {wet}")
         fn = lambda w: segan_enhance(gan, w, seed, wet=wet)
-    if refine: fn = refined(load_diffusion(need('prior'), device=dev), fn, strength, steps, seed=seed, gate_db=gate_db)
+    if refine: fn = refined(load_diffusion(need('prior'), device=dev), fn, strength, steps, seed=seed, gate_db=gate_db,
+                                 method=method)
     res = enhance_folder(in_, out, fn, not quiet)
     Path(out).mkdir(parents=True, exist_ok=True)
     res.to_csv(Path(out)/'enhance_log.csv', index=False)
@@ -883,3 +1071,76 @@ def enhance_cli(
     if len(bad) == len(res):
         log = Path(out)/'enhance_log.csv'
         raise UserError(f"none of the {len(res)} files under {in_} could be enhanced (see {log})")
+
+# %% ../nbs/06_enhancement.ipynb #97efdaa0
+REF_METRICS = ('pesq', 'stoi', 'estoi', 'si_sdr')
+DNSMOS_COLUMNS = ('dnsmos_ovrl', 'dnsmos_sig', 'dnsmos_bak', 'dnsmos_p808')
+
+def _score_file(p:Path, r:Path|None)->dict:
+    y = load_mono(p, 16000)
+    if len(y) < 160: raise AudioRejected(f"too short ({len(y)} samples at 16 kHz)")
+    row = {'seconds': len(y)/16000, **dnsmos(np.clip(y, -1, 1))}
+    if r is not None:
+        c = load_mono(r, 16000); n = min(len(c), len(y))
+        row.update(enhancement_metrics(c[:n], y[:n]))
+    return row
+
+def score_folder(
+    src:str|Path, # folder of recordings to score (searched recursively)
+    ref:str|Path|None=None, # folder of clean references: same relative paths (optional)
+    progress:bool=True, # progress bar
+)->pd.DataFrame:
+    "One row per file: DNSMOS, and PESQ, STOI, ESTOI, SI-SDR where `ref` has the file; unreadable files listed"
+    src = Path(src)
+    if ref is not None and not Path(ref).is_dir(): raise UserError(f"--ref {ref}: no such folder")
+    files, rows = audio_files(src), []
+    dnsmos_sessions()  # a missing extra stops here, once
+    for p in tqdm(files, desc='scoring', unit='file', disable=not progress):
+        rel = p.relative_to(src)
+        r = Path(ref)/rel if ref is not None and (Path(ref)/rel).is_file() else None
+        row = {'file': str(rel), 'reference': str(r) if r else ''}
+        try: rows.append({**row, 'status': 'ok', 'reason': '', **_score_file(p, r)})
+        except Exception as ex:
+            rows.append({**row, 'status': 'failed', 'reason': _reason(ex, p)})
+    cols = ['file', 'status', 'reason', 'reference', 'seconds', *DNSMOS_COLUMNS, *(REF_METRICS if ref else ())]
+    return pd.DataFrame(rows).reindex(columns=cols)
+
+# %% ../nbs/06_enhancement.ipynb #958aeb28
+def score_summary(
+    t:pd.DataFrame, # `score_folder`'s table
+)->str:
+    "One line: how many files were scored, the mean DNSMOS and, over files with a reference, the reference metrics"
+    ok = t[t.status == 'ok']
+    s = (f"scored {len(ok)} of {len(t)} files: DNSMOS OVRL {ok.dnsmos_ovrl.mean():.2f}, SIG {ok.dnsmos_sig.mean():.2f}, "
+         f"BAK {ok.dnsmos_bak.mean():.2f}, P.808 {ok.dnsmos_p808.mean():.2f}")
+    if 'pesq' in t and ok.pesq.notna().any():
+        w = ok[ok.reference != '']
+        s += (f"; against {len(w)} references: PESQ {w.pesq.mean():.2f}, STOI {w.stoi.mean():.3f}, "
+              f"ESTOI {w.estoi.mean():.3f}, SI-SDR {w.si_sdr.mean():.1f} dB")
+    return s
+
+@call_parse
+def score_cli(
+    in_:str=None, # folder of recordings to score (`--in`)
+    ref:str=None, # folder of clean references with the same file names: adds PESQ, STOI, ESTOI, SI-SDR
+    out:str='scores.csv', # the table (CSV); its settings and means go beside it as .json
+    quiet:bool=False, # no progress bar
+):
+    "A folder's speech-quality table: DNSMOS of every file, and the intrusive metrics against references"
+    if in_ is None: raise UserError("give the folder to score with --in")
+    t = score_folder(in_, ref, not quiet)
+    if (t.status != 'ok').all(): raise UserError(f"none of the {len(t)} files under {in_} could be read: {t.reason.iloc[0]}")
+    if ref is not None and (t.reference == '').all():
+        raise UserError(f"--ref {ref}: none of the {len(t)} files has a reference of the same name there")
+    out = Path(out); out.parent.mkdir(parents=True, exist_ok=True)
+    t.to_csv(out, index=False)
+    ok = t[t.status == 'ok']
+    means = {k: float(ok[k].mean()) for k in (*DNSMOS_COLUMNS, *REF_METRICS) if k in ok and ok[k].notna().any()}
+    vers = {m: importlib.metadata.version(m) for m in ('speechmos', 'onnxruntime')}
+    write_json(out.with_suffix('.json'), {
+        'command': 'emogen score', 'in': str(in_), 'ref': ref, 'version': emogen.__version__, 'n_files': len(t),
+        'n_scored': len(ok), 'n_with_reference': int((ok.reference != '').sum()), 'means': means,
+        'dnsmos': {'models': DNSMOS_MODELS, 'fit': 'non-personalised P.835', 'window_s': DNSMOS_WINDOW, 'sr': DNSMOS_SR, **vers},
+        'pesq': 'wide band (P.862.2) at 16 kHz', 'stoi': 'pystoi at 16 kHz (estoi: extended=True)'})
+    print(score_summary(t) + f" -> {out}")
+    for f, r in zip(t.file[t.status != 'ok'], t.reason[t.status != 'ok']): print(f"  not scored: {f}: {r}")
