@@ -21,6 +21,7 @@ from threadpoolctl import threadpool_limits
 from .core import IN_TEST, real_data_dir, atomic_path, write_json, read_json, processed_dir, experiment_dir
 from .preprocessing import (default_features, Features, FeatureSpec, load_features, features_to_audio,
                                   audio_to_features, denormalise)
+from .vocoder import as_vocoder
 
 # %% auto #0
 __all__ = ['ACOUSTIC_MEASURES', 'PLOT_MEASURES', 'ACOUSTICS_VERSION', 'estimate_f0', 'acoustic_profile', 'acoustic_profiles',
@@ -473,7 +474,7 @@ def audio_html(
     return (f'<figure style="display:inline-block;margin:4px 16px 4px 0"><figcaption>{html.escape(label)}</figcaption>'
             f'<audio controls src="data:audio/wav;base64,{b64}"></audio></figure>')
 
-def _players(f, i, rt)->str:
+def _players(f, i, rt, title:str='Griffin-Lim')->str:
     "Players for the original and its round trip, trimmed alike to the sounding part (+0.1 s), not the clip's padding"
     w = np.asarray(f.audio[i]) if f.audio is not None else None
     ref = w if w is not None else rt
@@ -481,7 +482,7 @@ def _players(f, i, rt)->str:
     m = int(0.1*f.spec.sr)
     a, b = max(0, a - m), min(len(ref), b + m)
     players = [audio_html(w[a:b], f.spec.sr, 'original')] if w is not None else []
-    return ''.join(players + [audio_html(rt[a:b], f.spec.sr, 'Griffin-Lim round trip')])
+    return ''.join(players + [audio_html(rt[a:b], f.spec.sr, f'{title} round trip')])
 
 def _describe(f, i):
     r = f.meta.iloc[i]
@@ -491,17 +492,18 @@ def utterance_panel(
     f:Features, # a prepared corpus (with `audio`)
     i:int, # the item
     n_iter:int=32, # Griffin-Lim iterations of the round trip
+    vocoder=None, # 'hifigan', 'griffin-lim', a vocoder, or None: the default for the spec (`emogen.vocoder`)
 )->tuple[plt.Figure, np.ndarray]:
-    "(figure: waveform and log-mel of the original and of its Griffin-Lim round trip, the round-trip waveform)"
-    spec = f.spec
-    rt = features_to_audio(np.asarray(f.x[i]), spec, n_iter=n_iter)
+    "(figure: waveform and log-mel of the original and of its round trip through the vocoder, the round-trip waveform)"
+    spec, voc = f.spec, as_vocoder(vocoder, f.spec, n_iter)
+    rt = features_to_audio(np.asarray(f.x[i]), spec, vocoder=voc)
     orig = np.asarray(f.audio[i]) if f.audio is not None else None
     fig, axs = plt.subplots(2, 2, figsize=(11, 4.6), gridspec_kw={'width_ratios': [1, 1.3]})
     secs = spec.n_frames*spec.hop_length/spec.sr
     hz = mel_band_hz(spec)
     ticks = np.linspace(0, spec.n_mels - 1, 5).astype(int)
     for r, (name, w, x) in enumerate([('original', orig, np.asarray(f.x[i])),
-                                      ('Griffin-Lim round trip', rt, audio_to_features(rt, spec))]):
+                                      (f'{voc.title} round trip', rt, audio_to_features(rt, spec))]):
         if w is None:
             axs[r, 0].text(0.5, 0.5, 'no waveform in the cache', ha='center')
             axs[r, 0].axis('off')
@@ -512,7 +514,7 @@ def utterance_panel(
         im = axs[r, 1].imshow(denormalise(x, spec), origin='lower', aspect='auto', cmap='magma',
                               extent=(0, secs, -0.5, spec.n_mels - 0.5))
         axs[r, 1].set_yticks(ticks, [f'{hz[t]:.0f}' for t in ticks])
-        axs[r, 1].set_title(f'{name}: log-mel (dB)', fontsize=10)
+        axs[r, 1].set_title(f"{name}: log-mel ({'dB' if spec.log == 'db' else 'ln'})", fontsize=10)
         fig.colorbar(im, ax=axs[r, 1], fraction=0.04)
     axs[1, 0].set_xlabel('s')
     axs[1, 1].set_xlabel('s')
@@ -525,13 +527,15 @@ def show_utterance(
     f:Features, # a prepared corpus
     i:int, # the item
     n_iter:int=32, # Griffin-Lim iterations
+    vocoder=None, # 'hifigan', 'griffin-lim', a vocoder, or None: the default for the spec
 ):
     "Static view of one utterance: the panel and two audio players (original, round trip); renders in any page"
     from IPython.display import display, HTML
-    fig, rt = utterance_panel(f, i, n_iter)
+    voc = as_vocoder(vocoder, f.spec, n_iter)
+    fig, rt = utterance_panel(f, i, n_iter, voc)
     display(fig)
     plt.close(fig)
-    display(HTML(_players(f, i, rt)))
+    display(HTML(_players(f, i, rt, voc.title)))
 
 # %% ../nbs/01_exploration.ipynb #68dc9049
 def _widgets_live()->bool:
@@ -544,13 +548,14 @@ def _widgets_live()->bool:
 def browse(
     corpora:Features|dict, # a prepared corpus, or {name: corpus}
     n_iter:int=32, # Griffin-Lim iterations of the round trip
+    vocoder=None, # 'hifigan', 'griffin-lim', a vocoder, or None: the default for each corpus's spec
     static:bool|None=None, # True: static view; None: static unless a Jupyter kernel can show widgets
 ):
     "Interactive browser (ipywidgets): corpus, emotion, speaker, utterance -> waveform, spectrogram, players"
     corpora = corpora if isinstance(corpora, dict) else {'corpus': corpora}
     if static is None: static = not _widgets_live()
     if static:
-        show_utterance(next(iter(corpora.values())), 0, n_iter)
+        show_utterance(next(iter(corpora.values())), 0, n_iter, vocoder)
         return None
     import ipywidgets as W
     from IPython.display import display, HTML
@@ -587,10 +592,11 @@ def browse(
             if i is None or i < 0:
                 print('No utterance matches this emotion and speaker.')
                 return
-            fig, rt = utterance_panel(f, i, n_iter)
+            voc = as_vocoder(vocoder, f.spec, n_iter)
+            fig, rt = utterance_panel(f, i, n_iter, voc)
             display(fig)
             plt.close(fig)
-            display(HTML(_players(f, i, rt)))
+            display(HTML(_players(f, i, rt, voc.title)))
     busy = [False]
     dd['corpus'].observe(on_corpus, 'value')
     dd['utterance'].observe(show, 'value')
@@ -649,6 +655,7 @@ def dataset_report(
     min_count:int=20, # emotions below this size are flagged
     n_iter:int=32, # Griffin-Lim iterations of the example round trip
     methods=('pca', 'tsne'), # corpus maps
+    vocoder=None, # the example's vocoder: 'hifigan', 'griffin-lim', a vocoder, or None (the default for the spec)
     name:str='', # corpus name for the headings
     progress:bool=True, # progress bars
 )->tuple[list, dict]:
@@ -709,10 +716,12 @@ def dataset_report(
                 '(standardised vectors) against chance:', na, verdict, figs['corpus_map']]))
         elif step == 'example':
             i = 0
-            figs['example'], rt = utterance_panel(f, i, n_iter)
-            text = (f'{_describe(f, i)}: waveform and log-mel, then the same after features -> audio (Griffin-Lim, '
-                    f'{n_iter} iterations). The players skip the clip\'s silent padding.')
-            sections.append(('An utterance and its round trip', [text, figs['example'], _players(f, i, rt)]))
+            voc = as_vocoder(vocoder, f.spec, n_iter)
+            figs['example'], rt = utterance_panel(f, i, n_iter, voc)
+            how = f'Griffin-Lim, {n_iter} iterations' if voc.name == 'griffin-lim' else voc.title
+            text = (f'{_describe(f, i)}: waveform and log-mel, then the same after features -> audio ({how}). '
+                    'The players skip the clip\'s silent padding.')
+            sections.append(('An utterance and its round trip', [text, figs['example'], _players(f, i, rt, voc.title)]))
     sections.append(('Feature spec', [_spec_table(f.spec)]))
     return sections, figs
 
@@ -747,6 +756,7 @@ def explore_corpus(
     preset:str='emogen', # its feature preset
     min_count:int=20, # emotions below this size are flagged
     n_iter:int=32, # Griffin-Lim iterations of the example round trip
+    vocoder:str|None=None, # the example's vocoder: hifigan, griffin-lim, or None for the default of the preset
     dpi:int=100, # PNG resolution
     progress:bool=True, # progress bars
 )->Path:
@@ -756,7 +766,8 @@ def explore_corpus(
     dest = experiment_dir(out, f'explore-{corpus}-{preset}')
     dest.mkdir(parents=True, exist_ok=True)
     prof = corpus_acoustics(f, progress)
-    sections, figs = dataset_report(f, prof, min_count, n_iter, name=corpus, progress=progress)
+    voc = as_vocoder(vocoder, f.spec, n_iter)
+    sections, figs = dataset_report(f, prof, min_count, n_iter, name=corpus, progress=progress, vocoder=voc)
     for stem, fig in figs.items():
         with atomic_path(dest/f'{stem}.png') as tmp: fig.savefig(tmp, format='png', dpi=dpi, bbox_inches='tight')
     tabs = balance_tables(f.meta, min_count, f.classes)
@@ -767,7 +778,7 @@ def explore_corpus(
     for fig in figs.values(): plt.close(fig)
     with atomic_path(dest/'dataset.html') as tmp: Path(tmp).write_text(page, encoding='utf-8')
     write_json(dest/'explore.json', {'corpus': corpus, 'preset': preset, 'n_items': len(f), 'min_count': min_count,
-                                     'n_iter': n_iter,
+                                     'n_iter': n_iter, 'vocoder': voc.info(),
                                      'spec': f.spec.to_dict(), 'figures': sorted(f'{k}.png' for k in figs),
                                      'limitations': corpus_limitations(f.meta, min_count, f.classes),
                                      'seconds': round(time.time() - t0, 1)})
@@ -780,6 +791,7 @@ def explore_cli(
     out:str='.', # workspace: reads OUT/processed/CORPUS/FEATURES, writes OUT/experiments/explore-CORPUS-FEATURES
     min_count:int=20, # emotions with fewer utterances are flagged
     n_iter:int=32, # Griffin-Lim iterations of the example round trip
+    vocoder:str=None, # hifigan or griffin-lim (default: hifigan when installed and the preset is its input)
     quiet:bool=False, # no progress bars
 ):
     "Figures (PNG), tables (CSV) and a self-contained dataset.html for a prepared corpus"
@@ -790,6 +802,6 @@ def explore_cli(
     except ImportError: shell = None
     if shell is None: matplotlib.use('Agg')  # a terminal: draw off-screen
     features = default_features(corpus, features)
-    dest = explore_corpus(out, corpus, features, min_count, n_iter, progress=not quiet)
+    dest = explore_corpus(out, corpus, features, min_count, n_iter, vocoder, progress=not quiet)
     print(f"emogen explore: wrote {len(list(dest.glob('*.png')))} figures and {dest/'dataset.html'}")
     return 0

@@ -12,6 +12,7 @@ import torch
 from tqdm.auto import tqdm
 from .core import write_json
 from .preprocessing import FeatureSpec, features_to_audio
+from .vocoder import as_vocoder
 
 # %% auto #0
 __all__ = ['requested_labels', 'sample_batched', 'write_wav', 'write_generated_set']
@@ -67,8 +68,9 @@ def write_generated_set(
     spec:FeatureSpec, # the spec (with statistics) of the features
     info:dict, # config, model name, seed...: saved in info.json; 'model' and 'seed' also go to the manifest
     n_audio:int|None=None, # write WAVs for the first n_audio items (None: all)
-    n_iter:int=32, # Griffin-Lim iterations
+    n_iter:int=32, # Griffin-Lim iterations (when the vocoder is Griffin-Lim)
     progress:bool=True, # a progress bar over the WAVs
+    vocoder=None, # 'hifigan', 'griffin-lim', a vocoder, or None for the default of `spec` (`emogen.vocoder.get_vocoder`)
 )->Path:
     "Write features.npy, manifest.csv, WAVs and info.json of a generated set"
     folder = Path(folder)
@@ -81,12 +83,13 @@ def write_generated_set(
     np.save(folder/'features.npy', x)
     n_audio = len(x) if n_audio is None else min(n_audio, len(x))
     names = [f'{i:05d}_{classes[l]}.wav' if i < n_audio else '' for i, l in enumerate(labels)]
-    for i in tqdm(range(n_audio), desc='writing wav', disable=not progress):
-        write_wav(folder/names[i], features_to_audio(x[i], spec, n_iter=n_iter), spec.sr)
+    voc = as_vocoder(vocoder, spec, n_iter)
+    for i in tqdm(range(n_audio), desc=f'writing wav ({voc.name})', disable=not progress):
+        write_wav(folder/names[i], features_to_audio(x[i], spec, vocoder=voc), spec.sr)
     manifest = pd.DataFrame({'file': names, 'index': np.arange(len(x)), 'label': labels,
                              'emotion': [classes[l] for l in labels],
                              'model': info.get('model', ''), 'seed': info.get('seed', '')})
     manifest.to_csv(folder/'manifest.csv', index=False)
     write_json(folder/'info.json', {**info, 'spec': spec.to_dict(), 'classes': list(classes), 'n_items': len(x),
-                                    'n_audio': n_audio})
+                                    'n_audio': n_audio, 'vocoder': voc.info()})
     return folder

@@ -5,7 +5,7 @@
 # %% ../nbs/00_preprocessing.ipynb #d03c10a1
 from __future__ import annotations
 import os, re, io, json, shutil, hashlib, tarfile, zipfile, urllib.request, functools, time, datetime
-import threading, warnings, tempfile, math
+import threading, warnings, tempfile, math, dataclasses
 from dataclasses import dataclass, asdict, astuple, field, replace
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -24,12 +24,13 @@ from .core import (atomic_path, write_json, read_json, processed_dir, real_data_
                          UserValueError, MissingInputError, DictConfig)
 
 # %% auto #0
-__all__ = ['PAPER_EMOTIONS', 'EMOTIONS', 'EMODB_EMOTIONS', 'EMODB_SPEAKERS', 'RAVDESS_EMOTIONS', 'PRESETS', 'DB_CEILING',
-           'ROUND_TRIP_VERSION', 'EMOTION_PROSODY', 'DOWNLOAD_HINT', 'AUDIO_EXTS', 'ANY_LAYOUT', 'EMODB_NAME',
-           'RAVDESS_NAME', 'FSDD_NAME', 'AUDIOMNIST_NAME', 'FP_SR', 'FP_MELS', 'FP_BINS', 'CORPORA', 'DIGIT_CORPORA',
-           'CORPUS_URLS', 'PREPARE_VERSION', 'LONG_MODES', 'FeatureSpec', 'feature_spec', 'AudioRejected', 'read_audio',
-           'standardise', 'load_audio', 'mel_basis', 'log_mel', 'normalise', 'denormalise', 'audio_to_features',
-           'features_to_mel', 'mel_to_linear', 'griffin_lim', 'features_to_audio', 'round_trip_quality',
+__all__ = ['PAPER_EMOTIONS', 'EMOTIONS', 'EMODB_EMOTIONS', 'EMODB_SPEAKERS', 'RAVDESS_EMOTIONS', 'HIFIGAN_FLOOR', 'PRESETS',
+           'DB_CEILING', 'ROUND_TRIP_VERSION', 'EMOTION_PROSODY', 'DOWNLOAD_HINT', 'AUDIO_EXTS', 'ANY_LAYOUT',
+           'EMODB_NAME', 'RAVDESS_NAME', 'FSDD_NAME', 'AUDIOMNIST_NAME', 'FP_SR', 'FP_MELS', 'FP_BINS', 'CORPORA',
+           'DIGIT_CORPORA', 'CORPUS_URLS', 'PREPARE_VERSION', 'LONG_MODES', 'FeatureSpec', 'feature_spec',
+           'AudioRejected', 'read_audio', 'standardise', 'load_audio', 'mel_basis', 'log_mel', 'normalise',
+           'denormalise', 'audio_to_features', 'log_ceiling', 'features_to_log_mel', 'features_to_mel', 'mel_to_linear',
+           'griffin_lim', 'checked_features', 'griffin_lim_audio', 'features_to_audio', 'round_trip_quality',
            'griffin_lim_floor', 'synthesize_utterance', 'synthetic_corpus', 'CorpusError', 'scan_audio', 'read_emodb',
            'read_ravdess', 'read_fsdd', 'read_audiomnist', 'read_manifest', 'read_folder', 'describe_audio',
            'deduplicate', 'audio_fingerprint', 'near_duplicates', 'read_corpus', 'download', 'safe_extract',
@@ -61,37 +62,54 @@ class FeatureSpec(DictConfig):
     fmin:float=20.0
     fmax:float=8000.0
     n_frames:int=176 # frames after padding to a multiple of 16 (never resized)
-    db_floor:float=-60.0 # log-mel floor (dB): silence and padding
-    mean:float|None=None # dataset-level mean of the log-mel (dB), set by `prepare_corpus`
-    std:float|None=None # dataset-level std of the log-mel (dB)
+    db_floor:float=-60.0 # log-mel floor, in the unit of `log`: silence and padding
+    mean:float|None=None # dataset-level mean of the log-mel, set by `prepare_corpus`
+    std:float|None=None # dataset-level std of the log-mel
+    log:str='db' # 'db': 10 log10 of the mel power; 'ln': natural log of the mel magnitude (HiFi-GAN's)
+    framing:str='centred' # 'centred' STFT frames (librosa's), or 'hifigan': reflect-padded by (n_fft-hop)/2, uncentred
 
+    def __post_init__(self):
+        if (self.log == 'ln') != (self.framing == 'hifigan'):
+            raise ValueError("log='ln' goes with framing='hifigan' (HiFi-GAN's features), and only with it")
     @property
     def n_samples(self)->int: return int(round(self.sr*self.duration))
     @property
-    def n_frames_raw(self)->int: return 1 + self.n_samples//self.hop_length
+    def n_frames_raw(self)->int:
+        if self.framing == 'hifigan': return 1 + (self.n_samples - self.hop_length)//self.hop_length
+        return 1 + self.n_samples//self.hop_length
     @property
     def shape(self)->tuple: return (self.n_mels, self.n_frames)
     def transform_dict(self)->dict:
         "The fields that decide the features (not the statistics)"
         return {k: v for k, v in self.to_dict().items() if k not in ('mean', 'std')}
+    def to_dict(self)->dict:
+        "The fields as a dict; `log` and `framing` only where they differ from their defaults"
+        d = dataclasses.asdict(self)
+        for k, v in (('log', 'db'), ('framing', 'centred')):
+            if d[k] == v: del d[k]
+        return d
 
 def _padded(n, m=16): return -(-n//m)*m
 
-def _preset_spec(preset, sr, duration, n_fft, hop, n_mels, fmin, fmax):
-    s = FeatureSpec(preset, sr, duration, n_fft, n_fft, hop, n_mels, fmin, fmax, 0)
+def _preset_spec(preset, sr, duration, n_fft, hop, n_mels, fmin, fmax, **kw):
+    s = FeatureSpec(preset, sr, duration, n_fft, n_fft, hop, n_mels, fmin, fmax, 0, **kw)
     return replace(s, n_frames=_padded(s.n_frames_raw))
+
+HIFIGAN_FLOOR = 1e-5  # HiFi-GAN's clamp of the mel magnitude before the log
 
 PRESETS = {
     'emogen': _preset_spec('emogen', 22050, 4.0, 2048, 512, 128, 20.0, 8000.0),
     'paper':  _preset_spec('paper', 22050, 10.0, 1024, 256, 80, 0.0, 11025.0),
     'digits': _preset_spec('digits', 8000, 1.0, 512, 126, 64, 20.0, 4000.0),
     'smoke':  _preset_spec('smoke', 16000, 1.0, 512, 256, 32, 20.0, 8000.0),
+    'hifigan': _preset_spec('hifigan', 22050, 4.0, 1024, 256, 80, 0.0, 8000.0, db_floor=math.log(HIFIGAN_FLOOR),
+                            log='ln', framing='hifigan'),
 }
 
 def feature_spec(
-    preset:str='emogen', # 'emogen', 'paper', 'digits' or 'smoke'
+    preset:str='emogen', # 'emogen', 'paper', 'digits', 'smoke' or 'hifigan'
 )->FeatureSpec:
-    "The `FeatureSpec` of a preset: 'emogen', 'paper', 'digits' or 'smoke'"
+    "The `FeatureSpec` of a preset: 'emogen', 'paper', 'digits', 'smoke' or 'hifigan'"
     if preset not in PRESETS:
         raise UserValueError(f"Unknown feature preset {preset!r}: choose --features from {', '.join(PRESETS)}")
     return PRESETS[preset]
@@ -199,17 +217,28 @@ def _analysis(spec_key):
     nz = np.flatnonzero(B.sum(0) > 0)
     return win, int(nz[0]), int(nz[-1]) + 1, np.ascontiguousarray(B[:, nz[0]:nz[-1]+1].T)
 
+def _hifigan_log_mel(w:np.ndarray, spec:FeatureSpec)->np.ndarray:
+    "HiFi-GAN's mel (jik876/hifi-gan `meldataset.py`): reflect padding, uncentred frames, ln(max(|S| mel, 1e-5))"
+    _, lo, hi, Bt = _analysis(astuple(spec))
+    p, hop, n = (spec.n_fft - spec.hop_length)//2, spec.hop_length, spec.n_fft
+    w = np.pad(w.astype(np.float64), ((0, 0), (p, p)), mode='reflect')  # in double: exact to rounding, even far below the peak
+    frames = np.lib.stride_tricks.sliding_window_view(w, n, axis=1)[:, ::hop]
+    S = scipy.fft.rfft(frames*(0.5 - 0.5*np.cos(2*np.pi*np.arange(n)/n)), axis=-1)[..., lo:hi]  # periodic Hann
+    mel = np.sqrt(S.real**2 + S.imag**2 + 1e-9) @ Bt.astype(np.float64)  # HiFi-GAN adds 1e-9 under the root
+    return np.log(np.maximum(mel, math.exp(spec.db_floor))).transpose(0, 2, 1)
+
 def log_mel(
     waves:np.ndarray|torch.Tensor, # (samples,) or (batch, samples), standardised to `spec`
     spec:FeatureSpec, # the transform's settings
 )->np.ndarray:
-    "Log-mel power in dB, floored at `spec.db_floor`, padded to `spec.n_frames`: (n_mels, n_frames) or (batch, ...)"
+    "Log-mel (dB power, or ln magnitude for `log='ln'`), floored, padded to `spec.n_frames`: (n_mels, n_frames) or batch"
     w = np.asarray(waves.detach().cpu().numpy() if torch.is_tensor(waves) else waves, dtype=np.float32)
     single = w.ndim == 1
     if single: w = w[None]
     db = np.full((len(w), spec.n_mels, spec.n_frames), spec.db_floor, np.float32)
     k0, k1 = _signal_frames(w, spec)
-    if k1 >= k0:  # frames whose window sees only padding are exactly the floor: compute the others
+    if spec.framing == 'hifigan': db[..., :spec.n_frames_raw] = _hifigan_log_mel(w, spec)
+    elif k1 >= k0:  # frames whose window sees only padding are exactly the floor: compute the others
         win, lo, hi, Bt = _analysis(astuple(spec))
         half, hop, n = spec.n_fft//2, spec.hop_length, spec.n_fft
         padded = np.pad(w, ((0, 0), (half, half)))[:, k0*hop: k1*hop + n]
@@ -248,23 +277,33 @@ def audio_to_features(
 DB_CEILING = 120.0  # dB: far above any real recording's log-mel (peak-normalised speech peaks near 30 dB)
 ROUND_TRIP_VERSION = 2  # version of features -> audio: caches of round-tripped items are keyed by it (bump on change)
 
-def features_to_mel(x:np.ndarray, # normalised features (n_mels, n_frames) or (N, n_mels, n_frames)
-                    spec:FeatureSpec, # the spec (with statistics) they were made with
-                   )->np.ndarray:
-    "Normalised features -> mel power spectrogram with the padding removed; dB clipped to [floor, `DB_CEILING`]"
+def log_ceiling(spec:FeatureSpec)->float:
+    "`DB_CEILING` in the unit of `spec.log`: dB of power, or the natural log of the magnitude"
+    return DB_CEILING if spec.log == 'db' else DB_CEILING/20*math.log(10)
+
+def features_to_log_mel(x:np.ndarray, # normalised features (n_mels, n_frames) or (N, n_mels, n_frames)
+                        spec:FeatureSpec, # the spec (with statistics) they were made with
+                       )->np.ndarray:
+    "Normalised features -> log-mel in the spec's unit, padding removed, clipped to [floor, `log_ceiling`]"
     x = np.asarray(x, dtype=np.float32)
     if not np.isfinite(x).all():
         raise ValueError(f"{(~np.isfinite(x)).sum()} NaN/Inf values in the features: the generator diverged; "
                          "retrain it (lower learning rate) or sample again")
-    db = np.clip(denormalise(x, spec)[..., :spec.n_frames_raw], spec.db_floor, DB_CEILING)
-    return 10**(db/10)
+    return np.clip(denormalise(x, spec)[..., :spec.n_frames_raw], spec.db_floor, log_ceiling(spec))
+
+def features_to_mel(x:np.ndarray, # normalised features (n_mels, n_frames) or (N, n_mels, n_frames)
+                    spec:FeatureSpec, # the spec (with statistics) they were made with
+                   )->np.ndarray:
+    "Normalised features -> mel spectrogram (power for `log='db'`, magnitude for 'ln') without the padding"
+    lm = features_to_log_mel(x, spec)
+    return 10**(lm/10) if spec.log == 'db' else np.exp(lm)
 
 def mel_to_linear(
-    mel:np.ndarray, # mel power (n_mels, frames) or (batch, n_mels, frames)
+    mel:np.ndarray, # mel power or magnitude (n_mels, frames) or (batch, n_mels, frames)
     spec:FeatureSpec, # the spec whose mel filterbank made `mel`
     n_iter:int=50, # multiplicative updates
 )->np.ndarray:
-    "Linear-frequency power whose mel projection best matches `mel`: non-negative least squares, multiplicative updates"
+    "Linear-frequency power (or magnitude) whose mel projection best matches `mel`: non-negative least squares, multiplicative updates"
     import scipy.sparse
     B = scipy.sparse.csr_matrix(mel_basis(spec).astype(np.float64))  # band-sparse: each bin feeds at most two bands
     Bt = B.T.tocsr()
@@ -287,6 +326,7 @@ def griffin_lim(
 )->np.ndarray:
     "librosa's fast Griffin-Lim (random init, momentum) in torch on one thread: the same algorithm, about 1.5x faster"
     S = torch.as_tensor(np.asarray(S, np.float32))
+    n = spec.n_samples if spec.framing == 'centred' else (S.shape[-1] - 1)*spec.hop_length
     phase = 2*np.pi*np.random.RandomState(seed).random_sample(S.shape)
     kw = dict(n_fft=spec.n_fft, hop_length=spec.hop_length, win_length=spec.win_length, center=True,
               window=torch.hann_window(spec.win_length, periodic=True))
@@ -294,12 +334,15 @@ def griffin_lim(
     with _torch_threads(1):  # one thread: the same bits whatever the machine's thread setting
         angles = torch.as_tensor((np.cos(phase) + 1j*np.sin(phase)).astype(np.complex64))*S
         for _ in range(n_iter):
-            rebuilt = torch.stft(torch.istft(angles, length=spec.n_samples, **kw), pad_mode='constant',
+            rebuilt = torch.stft(torch.istft(angles, length=n, **kw), pad_mode='constant',
                                  return_complex=True, **kw)
             angles = rebuilt if prev is None else rebuilt - (momentum/(1 + momentum))*prev
             angles = angles/(angles.abs() + eps)*S
             prev = rebuilt
-        return torch.istft(angles, length=spec.n_samples, **kw).numpy()
+        y = torch.istft(angles, length=n, **kw).numpy()
+    if spec.framing == 'centred': return y
+    # HiFi-GAN's frame k is centred on sample k*hop + hop/2, a centred frame on k*hop: shift by hop/2
+    return np.pad(y, (spec.hop_length//2, spec.n_samples - n - spec.hop_length//2))
 
 class _torch_threads:
     "Context: torch's intra-op threads set to `n`, restored on exit"
@@ -309,23 +352,45 @@ class _torch_threads:
         torch.set_num_threads(self.n)
     def __exit__(self, *exc): torch.set_num_threads(self.old)
 
-def features_to_audio(
+def checked_features(
+    x:np.ndarray|torch.Tensor, # normalised features (n_mels, n_frames) or a batch (batch, n_mels, n_frames)
+    spec:FeatureSpec, # the spec they must have
+)->np.ndarray:
+    "`x` as float32 numpy, refused with a clear message when its shape is not the spec's"
+    if torch.is_tensor(x): x = x.detach().float().cpu().numpy()
+    x = np.asarray(x, dtype=np.float32)
+    if x.shape[-2:] != spec.shape:
+        raise ValueError(f"features of shape {x.shape[-2:]} do not match the spec's {spec.shape} ({spec.preset})")
+    return x
+
+def griffin_lim_audio(
     x:np.ndarray|torch.Tensor, # normalised features (n_mels, n_frames) or a batch (batch, n_mels, n_frames)
     spec:FeatureSpec, # the spec (with statistics) they were made with
     n_iter:int=32, # Griffin-Lim iterations
     seed:int=0, # Griffin-Lim's random initial phase
 )->np.ndarray:
     "Features -> audio: undo normalisation, mel -> linear (`mel_to_linear`), Griffin-Lim; (samples,) or (N, samples)"
-    if torch.is_tensor(x): x = x.detach().float().cpu().numpy()
-    x = np.asarray(x, dtype=np.float32)
-    if x.shape[-2:] != spec.shape:
-        raise ValueError(f"features of shape {x.shape[-2:]} do not match the spec's {spec.shape} ({spec.preset})")
+    x = checked_features(x, spec)
     single = x.ndim == 2
     xs = x[None] if single else x
-    mags = np.sqrt(mel_to_linear(features_to_mel(xs, spec), spec)).astype(np.float32)
+    lin = mel_to_linear(features_to_mel(xs, spec), spec)
+    mags = (np.sqrt(lin) if spec.log == 'db' else lin).astype(np.float32)
     # item by item: the bits do not depend on the batch
     out = np.stack([griffin_lim(S, spec, n_iter, seed) for S in mags]).astype(np.float32)
     return out[0] if single else out
+
+def features_to_audio(
+    x:np.ndarray|torch.Tensor, # normalised features (n_mels, n_frames) or a batch (batch, n_mels, n_frames)
+    spec:FeatureSpec, # the spec (with statistics) they were made with
+    n_iter:int=32, # Griffin-Lim iterations (when the vocoder is Griffin-Lim)
+    seed:int=0, # Griffin-Lim's random initial phase
+    vocoder=None, # None: the default for `spec` (`emogen.vocoder.get_vocoder`); 'griffin-lim', 'hifigan' or a vocoder
+)->np.ndarray:
+    "Features -> audio (samples,) or (N, samples) through a vocoder: Griffin-Lim unless a pretrained one matches `spec`"
+    if vocoder is None and spec.framing == 'centred': vocoder = 'griffin-lim'  # no pretrained vocoder has this framing
+    if vocoder == 'griffin-lim': return griffin_lim_audio(x, spec, n_iter, seed)
+    from emogen.vocoder import as_vocoder  # emogen.vocoder builds on this module: imported here, when it is asked for
+    return as_vocoder(vocoder, spec, n_iter, seed)(x, spec)
 
 # %% ../nbs/00_preprocessing.ipynb #91c9356a
 def _stft_mag(w, spec):
