@@ -27,7 +27,8 @@ from pathlib import Path
 import numpy as np, torch
 
 
-from emogen.diffusion import CondUNet, UNetConfig, DiffusionConfig, DiffusionModel, fit_diffusion, load_diffusion, n_params
+from emogen.diffusion import DiffusionConfig, DiffusionModel, fit_diffusion, load_diffusion
+from emogen.unet import CondUNet, UNetConfig, n_params
 from emogen.preprocessing import prepare_corpus, load_features, speaker_folds
 from emogen.stats import frechet_distance
 

@@ -21,8 +21,9 @@ from .core import (IN_TEST, UserError, DictConfig, get_device, seed_everything, 
                          load_checkpoint, models_dir, write_json)
 from .preprocessing import (FeatureSpec, AudioRejected, read_audio, read_corpus, download, safe_extract,
                                   mel_basis, log_mel, normalise, speaker_folds)
-from .diffusion import (DiffusionConfig, UNetConfig, fit_diffusion, load_diffusion, n_params, ddim_timesteps,
-                              predict_x0_eps)
+from .diffusion import DiffusionConfig, fit_diffusion, load_diffusion, ddim_timesteps
+from .unet import UNetConfig, n_params
+from .samplers import predict_x0_eps
 
 # %% auto #0
 __all__ = ['VOICEBANK_URL', 'VOICEBANK_PARTS', 'VOICEBANK_SHA256', 'NOISE_KINDS', 'LEVEL', 'CPU_SEGAN_VARIANT', 'PRIOR_VARIANTS',
