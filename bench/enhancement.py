@@ -36,9 +36,10 @@ import emogen
 from emogen.core import real_data_dir, seed_everything, write_json
 from emogen.preprocessing import read_corpus
 from emogen.unet import n_params
-from emogen.enhancement import (make_pairs, load_mono, SEGANConfig, fit_segan, segan_enhance, prior_config, fit_prior,
-                                refine_wave, enhancement_metrics, enhance_spec, PRIOR_VARIANTS, LEVEL, dnsmos_table,
-                                DNSMOS_COLUMNS)
+from emogen.pairs import make_pairs, load_mono, LEVEL
+from emogen.speech_quality import enhancement_metrics, dnsmos_table, DNSMOS_COLUMNS
+from emogen.enhancement import (SEGANConfig, fit_segan, segan_enhance, prior_config, fit_prior, refine_wave, enhance_spec,
+                                PRIOR_VARIANTS)
 
 TEST, VAL = ['03', '10', '08', '09'], ['11', '13']
 NOISES = ('white', 'pink', 'brown', 'babble', 'hum')

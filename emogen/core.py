@@ -530,7 +530,7 @@ COMMANDS = {
                         'train the SEGAN enhancer (and the clean-speech prior of the refiner) on noisy/clean pairs'),
     'enhance':         ('emogen.enhancement', 'enhance_cli',
                         'enhance a folder of noisy recordings (SEGAN, optionally refined by diffusion)'),
-    'score':           ('emogen.enhancement', 'score_cli',
+    'score':           ('emogen.speech_quality', 'score_cli',
                         "a folder's speech-quality table: DNSMOS, and PESQ/STOI/SI-SDR against references"),
     'vocode':          ('emogen.vocoder', 'vocode_cli',
                         'resynthesise a folder of recordings through the features and a vocoder'),

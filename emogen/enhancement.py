@@ -4,7 +4,7 @@
 
 # %% ../nbs/06_enhancement.ipynb #f7d1fc81
 from __future__ import annotations
-import functools, importlib, importlib.metadata, importlib.util, math, time
+import math, time
 from dataclasses import dataclass, replace
 from pathlib import Path
 import numpy as np
@@ -19,226 +19,20 @@ from fastcore.script import call_parse
 import emogen
 from .core import (IN_TEST, UserError, DictConfig, get_device, seed_everything, fit, save_checkpoint,
                          load_checkpoint, models_dir, write_json)
-from .preprocessing import (FeatureSpec, AudioRejected, read_audio, read_corpus, download, safe_extract,
-                                  mel_basis, log_mel, normalise, speaker_folds)
+from .preprocessing import (FeatureSpec, AudioRejected, read_corpus, mel_basis, log_mel, normalise,
+                                  speaker_folds)
 from .diffusion import DiffusionConfig, fit_diffusion, load_diffusion, ddim_timesteps
 from .unet import UNetConfig, n_params
 from .samplers import predict_x0_eps
+from .pairs import (LEVEL, Pairs, download_voicebank, read_voicebank, load_mono, make_pairs, audio_files,
+                          _reason)
 
 # %% auto #0
-__all__ = ['VOICEBANK_URL', 'VOICEBANK_PARTS', 'VOICEBANK_SHA256', 'NOISE_KINDS', 'LEVEL', 'CPU_SEGAN_VARIANT', 'PRIOR_VARIANTS',
-           'DIFFINER_ETAS', 'EXTRA', 'DNSMOS_SR', 'DNSMOS_WINDOW', 'DNSMOS_FIT', 'DNSMOS_MODELS', 'AUDIO_EXTS',
-           'REF_METRICS', 'DNSMOS_COLUMNS', 'download_voicebank', 'read_voicebank', 'coloured_noise', 'mains_hum',
-           'babble', 'mix_at_snr', 'load_mono', 'Pairs', 'make_pairs', 'pre_emphasis', 'de_emphasis', 'SEGANConfig',
-           'SEGANGenerator', 'SEGANDiscriminator', 'lsgan_d_loss', 'lsgan_g_loss', 'l1_loss', 'stft_loss', 'SEGAN',
-           'overlap_add', 'segan_windows', 'fit_segan', 'load_segan', 'segan_enhance', 'MaskCRN', 'enhance_spec',
-           'prior_config', 'clean_segments', 'fit_prior', 'ddrm_denoise', 'diffiner_sample', 'refine_segments',
-           'refine_wave', 'refined', 'si_sdr', 'enhancement_metrics', 'dnsmos_sessions', 'dnsmos_windows', 'dnsmos',
-           'dnsmos_table', 'enhancer_dir', 'train_enhancer_cli', 'audio_files', 'enhance_folder', 'enhance_cli',
-           'score_folder', 'score_summary', 'score_cli']
-
-# %% ../nbs/06_enhancement.ipynb #834f59da
-VOICEBANK_URL = 'https://datashare.ed.ac.uk/bitstream/handle/10283/2791/{}.zip'
-VOICEBANK_PARTS = {'train': ('clean_trainset_28spk_wav', 'noisy_trainset_28spk_wav'),
-                   'test': ('clean_testset_wav', 'noisy_testset_wav')}
-# The DataShare record publishes no SHA-256: the first download records each archive's digest beside it
-# (`<archive>.sha256`), and later downloads can be checked against it with `sha256=`.
-VOICEBANK_SHA256 = {name: None for parts in VOICEBANK_PARTS.values() for name in parts}
-
-def download_voicebank(
-    folder:str|Path, # where to put the archives (folder/archives) and the extracted folders
-    split:str='test', # 'train' (28 speakers, 2.3 GB) or 'test' (2 speakers, 0.15 GB)
-    sha256:dict|None=None, # archive name -> expected SHA-256 (default `VOICEBANK_SHA256`)
-    progress:bool=True, # progress bar
-)->Path:
-    "Download and extract VoiceBank-DEMAND's clean and noisy archives of `split`: the folder for `read_voicebank`"
-    if split not in VOICEBANK_PARTS: raise UserError(f"voicebank split must be 'train' or 'test', not {split!r}")
-    folder, sums = Path(folder), {**VOICEBANK_SHA256, **(sha256 or {})}
-    for name in VOICEBANK_PARTS[split]:
-        if (folder/name).is_dir(): continue
-        arc = download(VOICEBANK_URL.format(name), folder/'archives'/f'{name}.zip', sums.get(name), progress)
-        safe_extract(arc, folder)
-    return folder
-
-# %% ../nbs/06_enhancement.ipynb #63c529b1
-def _voicebank_dirs(folder:Path, split:str)->tuple[Path, Path]:
-    found = {k: sorted(d for d in folder.glob(f'{k}_{split}set*') if d.is_dir()) for k in ('clean', 'noisy')}
-    for k, v in found.items():
-        if not v:
-            raise UserError(f"voicebank: no {k}_{split}set* folder in {folder}; download it with "
-                            f"download_voicebank('{folder}', '{split}') or give the folder that holds it")
-    return found['clean'][0], found['noisy'][0]
-
-def read_voicebank(
-    folder:str|Path, # the folder holding clean_*set*/ and noisy_*set*/
-    split:str='train', # 'train' or 'test'
-    check_lengths:bool=True, # read each pair's header and refuse pairs of different lengths
-)->pd.DataFrame:
-    "VoiceBank-DEMAND pairs: noisy and clean paths matched by name, speaker (`p232` of `p232_001.wav`) and split"
-    cdir, ndir = _voicebank_dirs(Path(folder), split)
-    noisy = sorted(ndir.glob('*.wav'))
-    if not noisy: raise UserError(f"voicebank: {ndir} holds no .wav files; re-extract the archive")
-    rows = []
-    for n in noisy:
-        c = cdir/n.name
-        if not c.exists():
-            raise UserError(f"voicebank: noisy file {n} has no clean partner {c}; restore it from the archive "
-                            "or remove the noisy file")
-        if check_lengths and (a := sf.info(str(n)).frames) != (b := sf.info(str(c)).frames):
-            raise UserError(f"voicebank: {n.name} has {a} samples noisy but {b} clean; the pair is damaged: "
-                            "re-extract both archives")
-        rows.append({'noisy': str(n), 'clean': str(c), 'speaker': n.stem.split('_')[0], 'split': split})
-    return pd.DataFrame(rows)
-
-# %% ../nbs/06_enhancement.ipynb #4b19e510
-def _unit_rms(y:np.ndarray)->np.ndarray: return (y/max(np.sqrt(np.mean(y**2)), 1e-12)).astype(np.float32)
-
-def coloured_noise(
-    n:int, # samples
-    exponent:float=0., # power spectrum ∝ 1/f**exponent: 0 white, 1 pink, 2 brown
-    rng:np.random.Generator|None=None, # random numbers (default: seeded with 0)
-)->np.ndarray:
-    "Gaussian noise with a 1/f**exponent power spectrum, unit RMS"
-    rng = rng or np.random.default_rng(0)
-    X, f = np.fft.rfft(rng.standard_normal(n)), np.fft.rfftfreq(n)
-    f[0] = f[1] if n > 2 else 1.
-    return _unit_rms(np.fft.irfft(X/f**(exponent/2), n))
-
-def mains_hum(
-    n:int, # samples
-    sr:int=16000, # sample rate
-    f0:float=50., # mains frequency (50 or 60 Hz)
-    harmonics:int=10, # harmonics kept, amplitude 1/k
-    rng:np.random.Generator|None=None, # random numbers (default: seeded with 0)
-)->np.ndarray:
-    "Mains hum: `f0` and its harmonics with random phases, unit RMS"
-    rng, t = rng or np.random.default_rng(0), np.arange(n)/sr
-    ks = [k for k in range(1, harmonics + 1) if f0*k < sr/2]
-    return _unit_rms(sum(np.sin(2*np.pi*f0*k*t + rng.uniform(0, 2*np.pi))/k for k in ks))
-
-def _loop_cut(y:np.ndarray, n:int, rng)->np.ndarray:
-    "`n` samples of `y` from a random offset, looped when `y` is shorter"
-    y = np.tile(y, -(-n//len(y)) + 1)
-    s = int(rng.integers(0, len(y) - n + 1))
-    return y[s:s+n]
-
-def babble(
-    utterances:list, # waveforms of other speakers (at the target rate)
-    n:int, # samples
-    talkers:int=4, # how many utterances are summed
-    rng:np.random.Generator|None=None, # random numbers (default: seeded with 0)
-)->np.ndarray:
-    "Babble: `talkers` utterances (each at unit RMS, random offsets) summed, unit RMS"
-    rng = rng or np.random.default_rng(0)
-    if not len(utterances): raise UserError("babble needs utterances of other speakers, and none were given")
-    pick = rng.choice(len(utterances), min(talkers, len(utterances)), replace=False)
-    return _unit_rms(sum(_loop_cut(_unit_rms(utterances[i]), n, rng) for i in pick))
-
-def mix_at_snr(
-    clean:np.ndarray, # speech
-    noise:np.ndarray, # noise of the same length
-    snr_db:float, # wanted SNR: 10 log10(P_clean/P_noise) over the whole clip
-)->np.ndarray:
-    "Speech plus noise scaled to the wanted SNR"
-    g = np.sqrt(np.mean(clean**2)/(np.mean(noise**2)*10**(snr_db/10)))
-    return (clean + g*noise).astype(np.float32)
-
-# %% ../nbs/06_enhancement.ipynb #9d30fb21
-NOISE_KINDS = ('white', 'pink', 'brown', 'babble', 'hum', 'folder')
-LEVEL = 0.05  # RMS of noisy inputs (and of clean speech for the prior): the level every model here works at
-
-def load_mono(
-    path:str|Path, # an audio file
-    sr:int=16000, # rate to resample to
-)->np.ndarray:
-    "A file as mono float32 at `sr`, whole length, level unchanged (raises `AudioRejected` if unreadable)"
-    y, r = read_audio(path)
-    if y.size == 0: raise AudioRejected("empty (no samples)")
-    if not np.isfinite(y).all(): raise AudioRejected("contains NaN or Inf samples")
-    y = y.mean(0)
-    return (soxr.resample(y, r, sr) if r != sr else y).astype(np.float32)
-
-@dataclass
-class Pairs:
-    "Noisy/clean waveform pairs at one rate, with a table saying where each came from"
-    noisy:list # float32 waveforms
-    clean:list # their clean partners, same lengths
-    meta:pd.DataFrame # path, speaker, side, snr, noise, noise_source, gain (factor applied to the recording), aligned
-    sr:int # sample rate
-    def __len__(self): return len(self.noisy)
-
-    def select(
-        self,
-        mask, # boolean mask over the pairs (e.g. `pairs.meta.side == 'train'`)
-    )->'Pairs':
-        "The pairs where `mask` is true"
-        idx = np.flatnonzero(np.asarray(mask))
-        meta = self.meta.iloc[idx].reset_index(drop=True)
-        return Pairs([self.noisy[i] for i in idx], [self.clean[i] for i in idx], meta, self.sr)
-
-    def __repr__(self): return f"Pairs({len(self)} at {self.sr} Hz, sides {self.meta.side.value_counts().to_dict()})"
-
-def _noise_split(noise_dir, sr, test_frac, rng)->dict:
-    files = sorted(p for p in Path(noise_dir).rglob('*') if p.suffix.lower() in ('.wav', '.flac'))
-    if len(files) < 2:
-        raise UserError(f"noise folder {noise_dir} needs at least 2 recordings (one for each side); found {len(files)}")
-    files = [files[i] for i in rng.permutation(len(files))]
-    k = max(1, int(round(test_frac*len(files))))
-    return {'test': [(f.name, load_mono(f, sr)) for f in files[:k]],
-            'train': [(f.name, load_mono(f, sr)) for f in files[k:]]}
-
-def _check_babble(spk, side):
-    for sd in ('train', 'test'):
-        n = len(set(spk[side == sd]))
-        if 0 < n < 2:
-            raise UserError(f"babble needs at least 2 speakers on the {sd} side (it is built from the other speakers "
-                            f"of that side); the {sd} side has {n}: choose more test speakers or drop 'babble'")
-
-def make_pairs(
-    meta:pd.DataFrame, # corpus table with `path` and `speaker` (from `read_corpus`)
-    test_speakers:list, # speakers whose utterances form the test side; the others form the train side
-    snrs:list=(0, 5, 10), # SNRs (dB); each utterance is mixed once per SNR
-    noises:list=('white', 'pink', 'brown', 'babble', 'hum'), # noise kinds used in turn ('folder' needs `noise_dir`)
-    noise_dir:str|Path|None=None, # folder of noise recordings, split into train and test recordings
-    sr:int=16000, # rate of the pairs
-    test_noise_frac:float=0.5, # share of the noise recordings kept for the test side
-    level:float=LEVEL, # RMS of each noisy clip
-    seed:int=0, # seeds the noise
-    progress:bool=True, # progress bar while reading
-)->Pairs:
-    "Noisy/clean pairs at the chosen SNRs; the train and test sides share no speaker and no noise recording"
-    bad = [k for k in noises if k not in NOISE_KINDS]
-    if bad: raise UserError(f"unknown noise kind {bad[0]!r}: choose from {', '.join(NOISE_KINDS)}")
-    if 'folder' in noises and noise_dir is None:
-        raise UserError("noise kind 'folder' needs a folder of noise recordings (noise_dir / --noise-dir)")
-    rng = np.random.default_rng(seed)
-    spk, test_speakers = meta.speaker.astype(str).values, [str(s) for s in test_speakers]
-    side = np.where(np.isin(spk, test_speakers), 'test', 'train')
-    if 'babble' in noises: _check_babble(spk, side)
-    recs = _noise_split(noise_dir, sr, test_noise_frac, rng) if 'folder' in noises else {}
-    waves = [load_mono(p, sr) for p in tqdm(meta.path, desc='reading', disable=not progress)]
-    noisy, clean, rows = [], [], []
-    for i, y in enumerate(waves):
-        for j, snr in enumerate(snrs):
-            kind, n = noises[(i + j) % len(noises)], len(y)
-            if kind in ('white', 'pink', 'brown'):
-                z, src = coloured_noise(n, ('white', 'pink', 'brown').index(kind), rng), kind
-            elif kind == 'hum': z, src = mains_hum(n, sr, rng.choice([50., 60.]), rng=rng), 'hum'
-            elif kind == 'babble':
-                others = np.flatnonzero((side == side[i]) & (spk != spk[i]))
-                pick = rng.choice(others, min(4, len(others)), replace=False)
-                z, src = babble([waves[k] for k in pick], n, len(pick), rng), '+'.join(sorted({spk[k] for k in pick}))
-            else:
-                name, r = recs[side[i]][int(rng.integers(len(recs[side[i]])))]
-                z, src = _unit_rms(_loop_cut(r, n, rng)), name
-            x = mix_at_snr(y, z, snr)
-            g = level/max(np.sqrt(np.mean(x**2)), 1e-12)
-            noisy.append((x*g).astype(np.float32))
-            clean.append((y*g).astype(np.float32))
-            emo = {'emotion': meta.emotion.iloc[i]} if 'emotion' in meta else {}
-            rows.append({'path': meta.path.iloc[i], 'speaker': spk[i], 'side': side[i], 'snr': snr, 'noise': kind,
-                         'noise_source': src, 'gain': g, **emo})
-    return Pairs(noisy, clean, pd.DataFrame(rows), sr)
+__all__ = ['CPU_SEGAN_VARIANT', 'PRIOR_VARIANTS', 'DIFFINER_ETAS', 'pre_emphasis', 'de_emphasis', 'SEGANConfig', 'SEGANGenerator',
+           'SEGANDiscriminator', 'lsgan_d_loss', 'lsgan_g_loss', 'l1_loss', 'stft_loss', 'SEGAN', 'overlap_add',
+           'segan_windows', 'fit_segan', 'load_segan', 'segan_enhance', 'MaskCRN', 'enhance_spec', 'prior_config',
+           'clean_segments', 'fit_prior', 'ddrm_denoise', 'diffiner_sample', 'refine_segments', 'refine_wave',
+           'refined', 'enhancer_dir', 'train_enhancer_cli', 'enhance_folder', 'enhance_cli']
 
 # %% ../nbs/06_enhancement.ipynb #2f21f429
 def pre_emphasis(
@@ -826,100 +620,6 @@ def refined(
     return lambda w: refine_wave(model, w, None if enhancer is None else enhancer(w), strength, steps, eta, seed,
                                  gate_db=gate_db, method=method)
 
-# %% ../nbs/06_enhancement.ipynb #09b31792
-EXTRA = 'pip install "emogen[enhancement]"'  # the optional extra with pesq, speechmos and onnxruntime
-
-def _extra(
-    module:str, # a package of the enhancement extra
-):
-    "Import `module`, or raise a one-line UserError that says how to install it"
-    try: return importlib.import_module(module)
-    except ImportError: raise UserError(f"{module} is not installed; it comes with {EXTRA}") from None
-
-def si_sdr(
-    ref:np.ndarray, # reference waveform
-    est:np.ndarray, # estimate, same length
-)->float:
-    "Scale-invariant signal-to-distortion ratio (dB) of `est` against `ref` (Le Roux et al. 2019), means removed"
-    ref, est = np.asarray(ref, np.float64) - np.mean(ref), np.asarray(est, np.float64) - np.mean(est)
-    t = (ref @ est/max(ref @ ref, 1e-20))*ref
-    return float(10*np.log10(max(t @ t, 1e-20)/max((est - t) @ (est - t), 1e-20)))
-
-def enhancement_metrics(
-    clean:np.ndarray, # reference
-    est:np.ndarray, # enhanced (or noisy) waveform, same length
-    sr:int=16000, # their sample rate
-)->dict:
-    "PESQ (wide band, at 16 kHz), STOI, ESTOI and SI-SDR; PESQ is NaN when it cannot be computed (e.g. no speech found)"
-    pesq = _extra('pesq').pesq
-    from pystoi import stoi
-    at16 = lambda v: soxr.resample(np.asarray(v, np.float64), sr, 16000) if sr != 16000 else np.asarray(v, np.float64)
-    c16, e16 = at16(clean), at16(est)
-    try: p = float(pesq(16000, c16, e16, 'wb'))
-    except Exception: p = float('nan')
-    return {'pesq': p, 'stoi': float(stoi(clean, est, sr)), 'estoi': float(stoi(clean, est, sr, extended=True)),
-            'si_sdr': si_sdr(clean, est)}
-
-# %% ../nbs/06_enhancement.ipynb #52de8138
-DNSMOS_SR, DNSMOS_WINDOW = 16000, 9.01  # the DNSMOS models read 9.01 s windows at 16 kHz, one every second
-# the non-personalised P.835 polynomials, highest power first (dnsmos_local.py, is_personalized_MOS=False)
-DNSMOS_FIT = {'sig': (-0.08397278, 1.22083953, 0.0052439), 'bak': (-0.13166888, 1.60915514, -0.39604546),
-              'ovrl': (-0.06766283, 1.11546468, 0.04602535)}
-DNSMOS_MODELS = ('sig_bak_ovr.onnx', 'model_v8.onnx')  # P.835 (non-personalised) and P.808, in speechmos' wheel
-
-@functools.cache
-def dnsmos_sessions()->tuple:
-    "ONNX sessions of the P.835 and P.808 models from the installed `speechmos` wheel, made once per process"
-    ort = _extra('onnxruntime')
-    spec = importlib.util.find_spec('speechmos')
-    if spec is None: raise UserError(f"speechmos is not installed; it comes with {EXTRA}")
-    d, opts = Path(spec.submodule_search_locations[0])/'dnsmos_models', ort.SessionOptions()
-    opts.intra_op_num_threads = opts.inter_op_num_threads = torch.get_num_threads()
-    return tuple(ort.InferenceSession(str(d/m), opts, providers=['CPUExecutionProvider']) for m in DNSMOS_MODELS)
-
-def dnsmos_windows(
-    wave:np.ndarray, # mono waveform
-    sr:int=16000, # its sample rate (resampled to 16 kHz with soxr)
-)->np.ndarray:
-    "The (n, 144160) windows DNSMOS scores: 9.01 s, one per second, a short clip repeated until it fills one"
-    y = np.asarray(wave, np.float32)
-    if sr != DNSMOS_SR: y = soxr.resample(y, sr, DNSMOS_SR)
-    if y.size == 0: raise UserError("DNSMOS: the waveform is empty")
-    n = int(DNSMOS_WINDOW*DNSMOS_SR)
-    while len(y) < n: y = np.append(y, y)
-    hops = int(np.floor(len(y)/DNSMOS_SR) - DNSMOS_WINDOW) + 1
-    segs = [y[int(i*DNSMOS_SR): int((i + DNSMOS_WINDOW)*DNSMOS_SR)] for i in range(hops)]
-    return np.stack([s for s in segs if len(s) == n])
-
-# %% ../nbs/06_enhancement.ipynb #ee36365f
-def _p808_features(
-    seg:np.ndarray, # one DNSMOS window
-)->np.ndarray:
-    "P.808's input: log-mel (120 bands, FFT 321, hop 160) of the window less its last 10 ms, (900, 120)"
-    import librosa
-    m = librosa.feature.melspectrogram(y=seg[:-160], sr=DNSMOS_SR, n_fft=321, hop_length=160, n_mels=120)
-    return ((librosa.power_to_db(m, ref=np.max) + 40)/40).T
-
-def dnsmos(
-    wave:np.ndarray, # mono waveform, samples within [-1, 1]
-    sr:int=16000, # its sample rate
-)->dict:
-    "DNSMOS of a clip: P.835 SIG, BAK, OVRL (non-personalised) and P.808, each the mean over the clip's windows"
-    p835, p808 = dnsmos_sessions()
-    W = dnsmos_windows(wave, sr)
-    raw = p835.run(None, {'input_1': W})[0]
-    mel = np.stack([_p808_features(w) for w in W]).astype(np.float32)
-    mos = {f'dnsmos_{k}': float(np.mean(np.polyval(DNSMOS_FIT[k], raw[:, j]))) for j, k in enumerate(('sig', 'bak', 'ovrl'))}
-    return {**mos, 'dnsmos_p808': float(np.mean(p808.run(None, {'input_1': mel})[0][:, 0]))}
-
-def dnsmos_table(
-    waves:list, # mono waveforms
-    sr:int=16000, # their sample rate
-    progress:bool=True, # progress bar
-)->pd.DataFrame:
-    "DNSMOS of each waveform: one row each, columns dnsmos_sig, dnsmos_bak, dnsmos_ovrl, dnsmos_p808"
-    return pd.DataFrame([dnsmos(w, sr) for w in tqdm(waves, desc='DNSMOS', unit='clip', disable=not progress)])
-
 # %% ../nbs/06_enhancement.ipynb #99a63f96
 def enhancer_dir(
     out:str|Path, # the workspace
@@ -989,19 +689,6 @@ def train_enhancer_cli(
                                 'val_speakers': sorted(set(va.meta.speaker)), 'version': emogen.__version__})
 
 # %% ../nbs/06_enhancement.ipynb #e234aa92
-AUDIO_EXTS = ('.wav', '.flac', '.ogg', '.aif', '.aiff', '.mp3')
-
-def audio_files(
-    src:Path, # a folder, searched recursively
-)->list:
-    "The audio files under `src`, sorted; a one-line error if it is missing or holds none"
-    if not Path(src).is_dir(): raise UserError(f"--in {src}: no such folder")
-    files = sorted(p for p in Path(src).rglob('*') if p.suffix.lower() in AUDIO_EXTS and not p.name.startswith('.'))
-    if not files: raise UserError(f"no audio files ({', '.join(AUDIO_EXTS)}) under {src}; check --in")
-    return files
-
-def _reason(ex:Exception, p:Path)->str: return (str(ex).splitlines() or [type(ex).__name__])[0].replace(str(p), p.name)[:200]
-
 def enhance_folder(
     src:str|Path, # folder of noisy recordings (searched recursively)
     dest:str|Path, # where the enhanced WAVs go (same relative paths, .wav)
@@ -1072,76 +759,3 @@ def enhance_cli(
     if len(bad) == len(res):
         log = Path(out)/'enhance_log.csv'
         raise UserError(f"none of the {len(res)} files under {in_} could be enhanced (see {log})")
-
-# %% ../nbs/06_enhancement.ipynb #97efdaa0
-REF_METRICS = ('pesq', 'stoi', 'estoi', 'si_sdr')
-DNSMOS_COLUMNS = ('dnsmos_ovrl', 'dnsmos_sig', 'dnsmos_bak', 'dnsmos_p808')
-
-def _score_file(p:Path, r:Path|None)->dict:
-    y = load_mono(p, 16000)
-    if len(y) < 160: raise AudioRejected(f"too short ({len(y)} samples at 16 kHz)")
-    row = {'seconds': len(y)/16000, **dnsmos(np.clip(y, -1, 1))}
-    if r is not None:
-        c = load_mono(r, 16000); n = min(len(c), len(y))
-        row.update(enhancement_metrics(c[:n], y[:n]))
-    return row
-
-def score_folder(
-    src:str|Path, # folder of recordings to score (searched recursively)
-    ref:str|Path|None=None, # folder of clean references: same relative paths (optional)
-    progress:bool=True, # progress bar
-)->pd.DataFrame:
-    "One row per file: DNSMOS, and PESQ, STOI, ESTOI, SI-SDR where `ref` has the file; unreadable files listed"
-    src = Path(src)
-    if ref is not None and not Path(ref).is_dir(): raise UserError(f"--ref {ref}: no such folder")
-    files, rows = audio_files(src), []
-    dnsmos_sessions()  # a missing extra stops here, once
-    for p in tqdm(files, desc='scoring', unit='file', disable=not progress):
-        rel = p.relative_to(src)
-        r = Path(ref)/rel if ref is not None and (Path(ref)/rel).is_file() else None
-        row = {'file': str(rel), 'reference': str(r) if r else ''}
-        try: rows.append({**row, 'status': 'ok', 'reason': '', **_score_file(p, r)})
-        except Exception as ex:
-            rows.append({**row, 'status': 'failed', 'reason': _reason(ex, p)})
-    cols = ['file', 'status', 'reason', 'reference', 'seconds', *DNSMOS_COLUMNS, *(REF_METRICS if ref else ())]
-    return pd.DataFrame(rows).reindex(columns=cols)
-
-# %% ../nbs/06_enhancement.ipynb #958aeb28
-def score_summary(
-    t:pd.DataFrame, # `score_folder`'s table
-)->str:
-    "One line: how many files were scored, the mean DNSMOS and, over files with a reference, the reference metrics"
-    ok = t[t.status == 'ok']
-    s = (f"scored {len(ok)} of {len(t)} files: DNSMOS OVRL {ok.dnsmos_ovrl.mean():.2f}, SIG {ok.dnsmos_sig.mean():.2f}, "
-         f"BAK {ok.dnsmos_bak.mean():.2f}, P.808 {ok.dnsmos_p808.mean():.2f}")
-    if 'pesq' in t and ok.pesq.notna().any():
-        w = ok[ok.reference != '']
-        s += (f"; against {len(w)} references: PESQ {w.pesq.mean():.2f}, STOI {w.stoi.mean():.3f}, "
-              f"ESTOI {w.estoi.mean():.3f}, SI-SDR {w.si_sdr.mean():.1f} dB")
-    return s
-
-@call_parse
-def score_cli(
-    in_:str=None, # folder of recordings to score (`--in`)
-    ref:str=None, # folder of clean references with the same file names: adds PESQ, STOI, ESTOI, SI-SDR
-    out:str='scores.csv', # the table (CSV); its settings and means go beside it as .json
-    quiet:bool=False, # no progress bar
-):
-    "A folder's speech-quality table: DNSMOS of every file, and the intrusive metrics against references"
-    if in_ is None: raise UserError("give the folder to score with --in")
-    t = score_folder(in_, ref, not quiet)
-    if (t.status != 'ok').all(): raise UserError(f"none of the {len(t)} files under {in_} could be read: {t.reason.iloc[0]}")
-    if ref is not None and (t.reference == '').all():
-        raise UserError(f"--ref {ref}: none of the {len(t)} files has a reference of the same name there")
-    out = Path(out); out.parent.mkdir(parents=True, exist_ok=True)
-    t.to_csv(out, index=False)
-    ok = t[t.status == 'ok']
-    means = {k: float(ok[k].mean()) for k in (*DNSMOS_COLUMNS, *REF_METRICS) if k in ok and ok[k].notna().any()}
-    vers = {m: importlib.metadata.version(m) for m in ('speechmos', 'onnxruntime')}
-    write_json(out.with_suffix('.json'), {
-        'command': 'emogen score', 'in': str(in_), 'ref': ref, 'version': emogen.__version__, 'n_files': len(t),
-        'n_scored': len(ok), 'n_with_reference': int((ok.reference != '').sum()), 'means': means,
-        'dnsmos': {'models': DNSMOS_MODELS, 'fit': 'non-personalised P.835', 'window_s': DNSMOS_WINDOW, 'sr': DNSMOS_SR, **vers},
-        'pesq': 'wide band (P.862.2) at 16 kHz', 'stoi': 'pystoi at 16 kHz (estoi: extended=True)'})
-    print(score_summary(t) + f" -> {out}")
-    for f, r in zip(t.file[t.status != 'ok'], t.reason[t.status != 'ok']): print(f"  not scored: {f}: {r}")

@@ -69,8 +69,9 @@ import emogen
 from emogen.core import real_data_dir, write_json
 from emogen.preprocessing import read_corpus
 from emogen.diffusion import load_diffusion
-from emogen.enhancement import (make_pairs, SEGANConfig, fit_segan, load_segan, segan_enhance, refine_wave,
-                                enhancement_metrics)
+from emogen.pairs import make_pairs
+from emogen.speech_quality import enhancement_metrics
+from emogen.enhancement import SEGANConfig, fit_segan, load_segan, segan_enhance, refine_wave
 import fcntl, os
 from enhancement import TEST, VAL, NOISES, PAPER, ARMS, pick, segan_config
 
