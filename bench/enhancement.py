@@ -34,7 +34,7 @@ from emogen.stats import t_interval
 
 import emogen
 from emogen.core import real_data_dir, seed_everything, write_json
-from emogen.preprocessing import read_corpus
+from emogen.corpora import read_corpus
 from emogen.unet import n_params
 from emogen.enhancement import (make_pairs, load_mono, SEGANConfig, fit_segan, segan_enhance, prior_config, fit_prior,
                                 refine_wave, enhancement_metrics, enhance_spec, PRIOR_VARIANTS, LEVEL, dnsmos_table,
