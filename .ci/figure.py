@@ -15,7 +15,7 @@ import pandas as pd
 import matplotlib
 matplotlib.use('Agg')
 import matplotlib.pyplot as plt
-from emogen.preprocessing import load_features
+from emogen.dataset import load_features
 
 root = Path(__file__).resolve().parent.parent
 SETS = ('vae', 'diffusion', 'refined')

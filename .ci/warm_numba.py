@@ -6,7 +6,8 @@ half-written cache crashed a process with SIGSEGV. Run this first: `python .ci/w
 nbdev_test --do_print --timing` (what .ci/run and .github/workflows/test.yaml run).
 """
 from dataclasses import replace
-from emogen.preprocessing import synthesize_utterance, standardise, feature_spec, audio_to_features, features_to_audio
+from emogen.preprocessing import standardise, feature_spec, audio_to_features, features_to_audio
+from emogen.corpora import synthesize_utterance
 from emogen.exploration import acoustic_profile
 
 spec = replace(feature_spec('smoke'), mean=-30.0, std=17.0)

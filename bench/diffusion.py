@@ -29,7 +29,7 @@ import numpy as np, torch
 
 from emogen.diffusion import DiffusionConfig, DiffusionModel, fit_diffusion, load_diffusion
 from emogen.unet import CondUNet, UNetConfig, n_params
-from emogen.preprocessing import prepare_corpus, load_features, speaker_folds
+from emogen.dataset import prepare_corpus, load_features, speaker_folds
 from emogen.stats import frechet_distance
 
 

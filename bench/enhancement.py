@@ -34,7 +34,7 @@ from emogen.stats import t_interval
 
 import emogen
 from emogen.core import real_data_dir, seed_everything, write_json
-from emogen.preprocessing import read_corpus
+from emogen.corpora import read_corpus
 from emogen.unet import n_params
 from emogen.pairs import make_pairs, load_mono, LEVEL
 from emogen.speech_quality import enhancement_metrics, dnsmos_table, DNSMOS_COLUMNS

@@ -20,7 +20,9 @@ waveforms, atomically, resumably).
 import argparse, tempfile, time, shutil, os, subprocess, sys
 from pathlib import Path
 import numpy as np, librosa, torch
-from emogen.preprocessing import feature_spec, prepare_corpus, load_features, denormalise, read_corpus, extract_features
+from emogen.preprocessing import feature_spec, denormalise
+from emogen.corpora import read_corpus
+from emogen.dataset import prepare_corpus, load_features, extract_features
 
 
 def naive(paths, spec):
@@ -54,7 +56,7 @@ def write_corpus(folder, n, seed=0, sr=16000):
 
 def peak_rss_of_prepare(data_dir, out, preset):
     "Peak resident memory (MB) and wall time of `prepare_corpus` on `data_dir`, in a fresh process"
-    code = ("from emogen.preprocessing import prepare_corpus; "
+    code = ("from emogen.dataset import prepare_corpus; "
             f"prepare_corpus('folder', {str(data_dir)!r}, {preset!r}, out={str(out)!r}, progress=False, speaker_pattern=r'(spk\\d+)_')")
     t0 = time.perf_counter()
     proc = subprocess.Popen([sys.executable, '-c', code])

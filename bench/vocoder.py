@@ -29,7 +29,8 @@ import numpy as np, pandas as pd, torch, soxr
 from tqdm.auto import tqdm
 import emogen
 from emogen.core import write_json
-from emogen.preprocessing import feature_spec, load_audio, audio_to_features, features_to_audio, read_corpus
+from emogen.preprocessing import feature_spec, load_audio, audio_to_features, features_to_audio
+from emogen.corpora import read_corpus
 from emogen.vocoder import get_vocoder, hifigan_installed
 # the judge: emogen's functionals and classifier (kept in this one import, wherever the module lives)
 from emogen.evaluation import functionals, fit_functionals_model, classification_metrics

@@ -516,8 +516,8 @@ def experiment_dir(
 
 # %% ../nbs/00a_core.ipynb #7f65b764
 COMMANDS = {
-    'prepare':         ('emogen.preprocessing', 'prepare_cli', 'read a corpus and write its feature cache'),
-    'synth':           ('emogen.preprocessing', 'synth_cli',
+    'prepare':         ('emogen.dataset',       'prepare_cli', 'read a corpus and write its feature cache'),
+    'synth':           ('emogen.dataset',       'synth_cli',
                         'write the built-in synthetic emotional-speech corpus as WAV files'),
     'explore':         ('emogen.exploration', 'explore_cli', 'figures and dataset.html for a prepared corpus'),
     'train-vae':       ('emogen.vae', 'train_vae_cli', 'train the emotion-conditional VAE'),

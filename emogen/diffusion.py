@@ -23,7 +23,7 @@ from .unet import UNetConfig, CondUNet, n_params
 from .vae import (SpecAutoencoder, AEConfig, fit_autoencoder, _spec_from_dict, load_vae, model_size, cli_fold,
                         load_features_cli, generate_with_vae)
 from .generation import write_generated_set, requested_labels, sample_batched
-from .preprocessing import default_features
+from .dataset import default_features
 
 # %% auto #0
 __all__ = ['SAMPLERS', 'DiffusionConfig', 'DiffusionModel', 'ddim_timesteps', 'sample_ddim', 'sample_dpm', 'sample_ddpm',

@@ -19,8 +19,9 @@ from fastcore.script import call_parse
 import emogen
 from .core import (IN_TEST, UserError, DictConfig, get_device, seed_everything, fit, save_checkpoint,
                          load_checkpoint, models_dir, write_json)
-from .preprocessing import (FeatureSpec, AudioRejected, read_corpus, mel_basis, log_mel, normalise,
-                                  speaker_folds)
+from .preprocessing import FeatureSpec, AudioRejected, mel_basis, log_mel, normalise
+from .corpora import read_corpus
+from .dataset import speaker_folds
 from .diffusion import DiffusionConfig, fit_diffusion, load_diffusion, ddim_timesteps
 from .unet import UNetConfig, n_params
 from .samplers import predict_x0_eps

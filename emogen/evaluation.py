@@ -16,7 +16,8 @@ import emogen
 from safetensors import safe_open
 from .core import (read_json, write_json, experiment_dir, check_finite, atomic_path, UserError, DictConfig,
                          save_checkpoint)
-from .preprocessing import ROUND_TRIP_VERSION, standardise, audio_to_features, speaker_folds, load_features
+from .preprocessing import ROUND_TRIP_VERSION, standardise, audio_to_features
+from .dataset import speaker_folds, load_features
 from .stats import classification_metrics, confusion, t_interval, wilcoxon_p, holm, cluster_bootstrap
 from .ser import (EVAL_VERSION, FEATURE_SETS, C_GRID, Z_CLIP, _digest, _opensmile_version, default_jobs,
                         functionals, feature_functionals, fit_functionals_model, SERConfig, band_stats,

@@ -19,8 +19,8 @@ from sklearn.neighbors import NearestNeighbors
 from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 from .core import IN_TEST, real_data_dir, atomic_path, write_json, read_json, processed_dir, experiment_dir
-from .preprocessing import (default_features, Features, FeatureSpec, load_features, features_to_audio,
-                                  audio_to_features, denormalise)
+from .preprocessing import FeatureSpec, features_to_audio, audio_to_features, denormalise
+from .dataset import default_features, Features, load_features
 from .vocoder import as_vocoder
 
 # %% auto #0

@@ -12,7 +12,8 @@ import soundfile as sf
 import soxr
 from tqdm.auto import tqdm
 from .core import UserError
-from .preprocessing import AudioRejected, read_audio, download, safe_extract
+from .preprocessing import AudioRejected, read_audio
+from .corpora import download, safe_extract
 
 # %% auto #0
 __all__ = ['VOICEBANK_URL', 'VOICEBANK_PARTS', 'VOICEBANK_SHA256', 'NOISE_KINDS', 'LEVEL', 'AUDIO_EXTS', 'download_voicebank',

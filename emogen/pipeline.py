@@ -17,8 +17,9 @@ from tqdm.auto import tqdm
 from fastcore.script import call_parse
 from .core import (write_json, read_json, atomic_path, models_dir, experiment_dir, get_device, IN_TEST,
                          UserValueError, plot_history, DictConfig)
-from .preprocessing import (prepare_corpus, load_features, speaker_folds, feature_spec, features_to_audio,
-                                  read_corpus, CORPORA, DIGIT_CORPORA, LONG_MODES, CorpusError)
+from .preprocessing import feature_spec, features_to_audio
+from .corpora import read_corpus, CORPORA, DIGIT_CORPORA, CorpusError
+from .dataset import prepare_corpus, load_features, speaker_folds, LONG_MODES
 from .evaluation import (run_benchmark, vae_factory, diffusion_factory, Refine, fit_resample, write_report,
                                N_VAL_SPEAKERS, library_versions)
 from .ser import SERConfig

@@ -17,8 +17,8 @@ from tqdm.auto import tqdm
 from fastcore.script import call_parse
 from .core import (IN_TEST, seed_everything, get_device, check_finite, fit, make_loader, save_checkpoint,
                          load_checkpoint, write_json, models_dir, plot_history, UserError, DictConfig)
-from .preprocessing import (FeatureSpec, load_features, speaker_folds, features_to_audio, audio_to_features,
-                                  griffin_lim_floor, default_features)
+from .preprocessing import FeatureSpec, features_to_audio, audio_to_features, griffin_lim_floor
+from .dataset import load_features, speaker_folds, default_features
 from .generation import requested_labels, sample_batched, write_wav, write_generated_set
 
 # %% auto #0

@@ -19,8 +19,9 @@ from tqdm.auto import tqdm
 from fastcore.script import call_parse
 import emogen
 from .core import UserError, UserValueError, MissingInputError, DictConfig, get_device, write_json
-from .preprocessing import (FeatureSpec, feature_spec, checked_features, features_to_log_mel, griffin_lim_audio,
-                            audio_to_features, read_audio, standardise, scan_audio, AudioRejected, AUDIO_EXTS)
+from .preprocessing import (FeatureSpec, feature_spec, checked_features, features_to_log_mel,
+                                  griffin_lim_audio, audio_to_features, read_audio, standardise, AudioRejected)
+from .corpora import scan_audio, AUDIO_EXTS
 
 # %% auto #0
 __all__ = ['LRELU_SLOPE', 'VOCODER_EXTRA', 'HIFIGAN_MODELS', 'HIFIGAN_KEYS', 'VOCODERS', 'HiFiGANConfig', 'ResBlock1',

@@ -67,7 +67,7 @@ import numpy as np, pandas as pd, torch
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # bench/, for its enhancement.py
 import emogen
 from emogen.core import real_data_dir, write_json
-from emogen.preprocessing import read_corpus
+from emogen.corpora import read_corpus
 from emogen.diffusion import load_diffusion
 from emogen.pairs import make_pairs
 from emogen.speech_quality import enhancement_metrics

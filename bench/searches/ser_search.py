@@ -111,7 +111,7 @@ from pathlib import Path
 from scipy.special import softmax
 import numpy as np, pandas as pd
 from emogen.core import EMA
-from emogen.preprocessing import load_features, speaker_folds
+from emogen.dataset import load_features, speaker_folds
 from emogen.stats import classification_metrics, t_interval
 from emogen.ser import SERConfig, fit_ser, predict_logits, speaker_standardise, WeightAverage
 from emogen.evaluation import N_VAL_SPEAKERS
