@@ -17,11 +17,12 @@ from safetensors.torch import save_file, load_file, safe_open
 from fastcore.docments import docments
 
 # %% auto #0
-__all__ = ['IN_TEST', 'COMMANDS', 'real_data_dir', 'get_device', 'UserError', 'MissingInputError', 'UserValueError',
+__all__ = ['IN_TEST', 'RUN_SIZES', 'COMMANDS', 'real_data_dir', 'get_device', 'UserError', 'MissingInputError', 'UserValueError',
            'seed_everything', 'rng_state', 'set_rng_state', 'flatten_state', 'unflatten_state', 'atomic_path',
            'write_json', 'read_json', 'DictConfig', 'CheckpointMismatch', 'save_checkpoint', 'load_checkpoint',
            'EarlyStopping', 'check_finite', 'make_loader', 'EMA', 'FitConfig', 'fit_config', 'fit', 'plot_history',
-           'audio_table', 'processed_dir', 'models_dir', 'experiment_dir', 'cli_parser', 'main']
+           'audio_table', 'processed_dir', 'models_dir', 'experiment_dir', 'diffusion_size_for', 'model_size',
+           'cli_parser', 'main']
 
 # %% ../nbs/00a_core.ipynb #2fadefc9
 IN_TEST = bool(os.environ.get('IN_TEST'))  # set by `nbdev_test`: shrink work with it, don't skip it
@@ -513,6 +514,29 @@ def experiment_dir(
     out:str|Path, # the workspace
     run:str, # the experiment's name
 )->Path: return Path(out)/'experiments'/run
+
+# %% ../nbs/00a_core.ipynb #d55a3e59
+RUN_SIZES = {'smoke': {'vae': 'smoke', 'diffusion': 'smoke'},  # the model sizes each run preset trains
+             'cpu': {'vae': 'cpu', 'diffusion': 'tiny'},
+             'gpu': {'vae': 'gpu', 'diffusion': 'gpu'}}
+
+def diffusion_size_for(features:str, # feature preset: the digits features get the digits diffusion system
+                       size:str, # the model size the run preset asks for
+                      )->str:
+    "The diffusion preset for `size` on `features`: the digits system (T = 300; `digits-smoke` for smoke) for digits"
+    if features != 'digits': return size
+    return 'digits-smoke' if size == 'smoke' else 'digits'
+
+def model_size(kind:str, # 'vae' or 'diffusion'
+               preset:str='cpu', # run preset: smoke, cpu, gpu
+               features:str='emogen', # feature preset (the digits features get the digits diffusion system)
+              )->str:
+    "The size of the `kind` model that the run `preset` trains: the one preset chooser of the command line"
+    if preset not in RUN_SIZES:
+        raise UserError(f"--preset {preset!r} is not a run preset: choose one of {', '.join(RUN_SIZES)}")
+    size = RUN_SIZES[preset][kind]
+    return diffusion_size_for(features, size) if kind == 'diffusion' else size
+
 
 # %% ../nbs/00a_core.ipynb #7f65b764
 COMMANDS = {

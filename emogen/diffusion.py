@@ -16,11 +16,11 @@ from tqdm.auto import tqdm
 from fastcore.script import call_parse
 from .core import (IN_TEST, get_device, seed_everything, fit, save_checkpoint, load_checkpoint, check_finite,
                          models_dir, processed_dir, write_json, real_data_dir)
-from .core import UserError, UserValueError, DictConfig
+from .core import UserError, UserValueError, DictConfig, model_size
 from .samplers import (NoiseSchedule, q_sample, diffusion_target, predict_x0_eps, min_snr_weight, diffusion_loss,
                              ddpm_step, ddim_step, dpm_solver_step, _clamp, _MIN_SNR_EPS)
 from .unet import UNetConfig, CondUNet, n_params
-from .vae import (SpecAutoencoder, AEConfig, fit_autoencoder, _spec_from_dict, load_vae, model_size, cli_fold,
+from .vae import (SpecAutoencoder, AEConfig, fit_autoencoder, _spec_from_dict, load_vae, cli_fold,
                         load_features_cli, generate_with_vae)
 from .generation import write_generated_set, requested_labels, sample_batched
 from .dataset import default_features

@@ -15,7 +15,7 @@ import matplotlib.pyplot as plt
 import emogen
 from tqdm.auto import tqdm
 from fastcore.script import call_parse
-from .core import (write_json, read_json, atomic_path, models_dir, experiment_dir, get_device, IN_TEST,
+from .core import (diffusion_size_for, write_json, read_json, atomic_path, models_dir, experiment_dir, get_device, IN_TEST,
                          UserValueError, plot_history, DictConfig)
 from .preprocessing import feature_spec, features_to_audio
 from .corpora import read_corpus, CORPORA, DIGIT_CORPORA, CorpusError
@@ -24,7 +24,7 @@ from .evaluation import (run_benchmark, vae_factory, diffusion_factory, Refine, 
                                N_VAL_SPEAKERS, library_versions)
 from .ser import SERConfig
 from .quality import generation_quality
-from .vae import fit_vae, VAEConfig, load_vae, plot_sample_grid, diffusion_size_for
+from .vae import fit_vae, VAEConfig, load_vae, plot_sample_grid
 from .generation import write_generated_set, sample_batched
 from .diffusion import fit_diffusion, DiffusionConfig, load_diffusion
 from .exploration import explore_corpus, dataset_html, audio_html

@@ -15,20 +15,19 @@ import torch.nn as nn
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 from fastcore.script import call_parse
-from .core import (IN_TEST, seed_everything, get_device, check_finite, fit, make_loader, save_checkpoint,
+from .core import (IN_TEST, model_size, seed_everything, get_device, check_finite, fit, make_loader, save_checkpoint,
                          load_checkpoint, write_json, models_dir, plot_history, UserError, DictConfig)
 from .preprocessing import FeatureSpec, features_to_audio, audio_to_features, griffin_lim_floor
 from .dataset import load_features, speaker_folds, default_features
 from .generation import requested_labels, sample_batched, write_wav, write_generated_set
 
 # %% auto #0
-__all__ = ['RUN_SIZES', 'VAEConfig', 'spec_shape', 'conv_bn', 'up_bn', 'ResBlock', 'CondVAE', 'frequency_profile',
-           'temporal_envelope', 'spectral_loss', 'kl_divergence', 'vae_loss', 'vae_step', 'vae_config_dict', 'fit_vae',
-           'save_vae', 'load_vae', 'reconstruction_metrics', 'plot_reconstructions', 'plot_latent_pca',
-           'plot_sample_grid', 'latent_means', 'AEConfig', 'AEResBlock', 'SpecAutoencoder', 'ae_loss', 'ae_step',
-           'set_latent_scale', 'fit_autoencoder', 'load_autoencoder', 'log_spectral_distance',
-           'ae_reconstruction_quality', 'diffusion_size_for', 'model_size', 'cli_fold', 'load_features_cli',
-           'train_vae_cli', 'generate_with_vae']
+__all__ = ['VAEConfig', 'spec_shape', 'conv_bn', 'up_bn', 'ResBlock', 'CondVAE', 'frequency_profile', 'temporal_envelope',
+           'spectral_loss', 'kl_divergence', 'vae_loss', 'vae_step', 'vae_config_dict', 'fit_vae', 'save_vae',
+           'load_vae', 'reconstruction_metrics', 'plot_reconstructions', 'plot_latent_pca', 'plot_sample_grid',
+           'latent_means', 'AEConfig', 'AEResBlock', 'SpecAutoencoder', 'ae_loss', 'ae_step', 'set_latent_scale',
+           'fit_autoencoder', 'load_autoencoder', 'log_spectral_distance', 'ae_reconstruction_quality', 'cli_fold',
+           'load_features_cli', 'train_vae_cli', 'generate_with_vae']
 
 # %% ../nbs/02_vae_modeling.ipynb #08f0ec5d
 @dataclass
@@ -640,27 +639,6 @@ def ae_reconstruction_quality(
             'ae_mse': float(((rec.numpy() - x)**2).mean())}
 
 # %% ../nbs/02_vae_modeling.ipynb #73aee40d
-RUN_SIZES = {'smoke': {'vae': 'smoke', 'diffusion': 'smoke'},  # the model sizes each run preset trains
-             'cpu': {'vae': 'cpu', 'diffusion': 'tiny'},
-             'gpu': {'vae': 'gpu', 'diffusion': 'gpu'}}
-
-def diffusion_size_for(features:str, # feature preset: the digits features get the digits diffusion system
-                       size:str, # the model size the run preset asks for
-                      )->str:
-    "The diffusion preset for `size` on `features`: the digits system (T = 300; `digits-smoke` for smoke) for digits"
-    if features != 'digits': return size
-    return 'digits-smoke' if size == 'smoke' else 'digits'
-
-def model_size(kind:str, # 'vae' or 'diffusion'
-               preset:str='cpu', # run preset: smoke, cpu, gpu
-               features:str='emogen', # feature preset (the digits features get the digits diffusion system)
-              )->str:
-    "The size of the `kind` model that the run `preset` trains: the one preset chooser of the command line"
-    if preset not in RUN_SIZES:
-        raise UserError(f"--preset {preset!r} is not a run preset: choose one of {', '.join(RUN_SIZES)}")
-    size = RUN_SIZES[preset][kind]
-    return diffusion_size_for(features, size) if kind == 'diffusion' else size
-
 def cli_fold(
     meta, # the corpus metadata (a speaker column)
     corpus:str, # its name (RAVDESS gets 6 folds)
