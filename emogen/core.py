@@ -515,7 +515,7 @@ def experiment_dir(
     run:str, # the experiment's name
 )->Path: return Path(out)/'experiments'/run
 
-# %% ../nbs/00a_core.ipynb #d55a3e59
+# %% ../nbs/00a_core.ipynb #8566762f
 RUN_SIZES = {'smoke': {'vae': 'smoke', 'diffusion': 'smoke'},  # the model sizes each run preset trains
              'cpu': {'vae': 'cpu', 'diffusion': 'tiny'},
              'gpu': {'vae': 'gpu', 'diffusion': 'gpu'}}

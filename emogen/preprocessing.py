@@ -28,7 +28,8 @@ __all__ = ['PAPER_EMOTIONS', 'EMOTIONS', 'EMODB_EMOTIONS', 'EMODB_SPEAKERS', 'RA
            'DB_CEILING', 'ROUND_TRIP_VERSION', 'FeatureSpec', 'feature_spec', 'AudioRejected', 'read_audio',
            'standardise', 'load_audio', 'mel_basis', 'log_mel', 'normalise', 'denormalise', 'audio_to_features',
            'log_ceiling', 'features_to_log_mel', 'features_to_mel', 'mel_to_linear', 'griffin_lim', 'checked_features',
-           'griffin_lim_audio', 'features_to_audio', 'round_trip_quality', 'griffin_lim_floor']
+           'griffin_lim_audio', 'silent_frames', 'silence_gate', 'features_to_audio', 'round_trip_quality',
+           'griffin_lim_floor']
 
 # %% ../nbs/00_preprocessing.ipynb #cfb5e239
 PAPER_EMOTIONS = ['neutral', 'happiness', 'sadness', 'anger', 'fear', 'disgust']
@@ -268,7 +269,7 @@ def audio_to_features(
 
 # %% ../nbs/00_preprocessing.ipynb #3d58c064
 DB_CEILING = 120.0  # dB: far above any real recording's log-mel (peak-normalised speech peaks near 30 dB)
-ROUND_TRIP_VERSION = 2  # version of features -> audio: caches of round-tripped items are keyed by it (bump on change)
+ROUND_TRIP_VERSION = 3  # version of features -> audio: caches of round-tripped items are keyed by it (bump on change)
 
 def log_ceiling(spec:FeatureSpec)->float:
     "`DB_CEILING` in the unit of `spec.log`: dB of power, or the natural log of the magnitude"
@@ -372,18 +373,44 @@ def griffin_lim_audio(
     out = np.stack([griffin_lim(S, spec, n_iter, seed) for S in mags]).astype(np.float32)
     return out[0] if single else out
 
+def silent_frames(
+    x:np.ndarray|torch.Tensor, # normalised features (n_mels, n_frames) or a batch (batch, n_mels, n_frames)
+    spec:FeatureSpec, # the spec (with statistics) they were made with
+    margin_db:float=0.0, # how far above the floor (dB) a frame may be and still count as silent
+)->np.ndarray:
+    "(n_frames_raw,) or (N, n_frames_raw) booleans: the frames whose every mel band is within `margin_db` of the floor"
+    lm = features_to_log_mel(checked_features(x, spec), spec)
+    margin = margin_db if spec.log == 'db' else margin_db/20*math.log(10)
+    return (lm <= spec.db_floor + margin + 1e-4).all(axis=-2)
+
+def silence_gate(
+    audio:np.ndarray, # a vocoder's output (samples,) or (N, samples) for `x`
+    x:np.ndarray|torch.Tensor, # the features it was made from
+    spec:FeatureSpec, # their spec
+    margin_db:float=0.0, # frames within this many dB of the floor are silent
+)->np.ndarray:
+    "`audio` with exact zeros in the samples of silent frames: where the features say padding, the audio is padding"
+    silent = silent_frames(x, spec, margin_db)
+    centre = 0 if spec.framing == 'centred' else spec.hop_length//2  # where frame k's centre lies past k*hop
+    k = (np.arange(audio.shape[-1]) - centre + spec.hop_length//2)//spec.hop_length  # the frame nearest each sample
+    return np.where(silent[..., np.clip(k, 0, silent.shape[-1] - 1)], 0, audio).astype(np.float32)
+
 def features_to_audio(
     x:np.ndarray|torch.Tensor, # normalised features (n_mels, n_frames) or a batch (batch, n_mels, n_frames)
     spec:FeatureSpec, # the spec (with statistics) they were made with
     n_iter:int=32, # Griffin-Lim iterations (when the vocoder is Griffin-Lim)
     seed:int=0, # Griffin-Lim's random initial phase
     vocoder=None, # None: the default for `spec` (`emogen.vocoder.get_vocoder`); 'griffin-lim', 'hifigan' or a vocoder
+    gate_db:float|None=0.0, # `silence_gate` margin: frames this close to the floor become exact silence (None: off)
 )->np.ndarray:
-    "Features -> audio (samples,) or (N, samples) through a vocoder: Griffin-Lim unless a pretrained one matches `spec`"
+    "Features -> audio (samples,) or (N, samples) through a vocoder (Griffin-Lim unless a pretrained one matches `spec`), silent where the features are"
     if vocoder is None and spec.framing == 'centred': vocoder = 'griffin-lim'  # no pretrained vocoder has this framing
-    if vocoder == 'griffin-lim': return griffin_lim_audio(x, spec, n_iter, seed)
-    from emogen.vocoder import as_vocoder  # emogen.vocoder builds on this module: imported here, when it is asked for
-    return as_vocoder(vocoder, spec, n_iter, seed)(x, spec)
+    if vocoder == 'griffin-lim': y = griffin_lim_audio(x, spec, n_iter, seed)
+    else:
+        from emogen.vocoder import as_vocoder  # emogen.vocoder builds on this module: imported here, when asked for
+        y = as_vocoder(vocoder, spec, n_iter, seed)(x, spec)
+    return y if gate_db is None else silence_gate(y, x, spec, gate_db)
+
 
 # %% ../nbs/00_preprocessing.ipynb #91c9356a
 def _stft_mag(w, spec):
