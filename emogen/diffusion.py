@@ -699,6 +699,7 @@ def generate_cli(
     features:str=None, # its feature preset (default: emogen, or digits for digit corpora)
     dest:str=None, # output folder (default OUT/generated/MODEL/CORPUS/FEATURES; MODEL vae_diffusion for vae+diffusion)
     device:str='auto', # auto, cpu, cuda, mps
+    vocoder:str=None, # hifigan or griffin-lim (default: hifigan when installed and the features are its input)
     quiet:bool=False, # no progress bars
 ):
     "Generate emotion-labelled spectrograms and audio with a trained VAE, diffusion model, or both"
@@ -708,7 +709,7 @@ def generate_cli(
     device = None if device == 'auto' else device
     if model == 'vae':  # the VAE's own generator: the same path as `emogen.vae.generate_with_vae` in Python
         folder = generate_with_vae(out, corpus, features, emotion, n, per_class, seed, n_audio, dest, device=device,
-                                   progress=not quiet)
+                                   progress=not quiet, vocoder=vocoder)
         if not quiet: print(f"wrote the VAE's samples to {folder}")
         return None
     dm = None
@@ -731,6 +732,6 @@ def generate_cli(
             'strength': strength if model == 'vae+diffusion' else None, 'emotion': emotion, 'n': len(labels),
             'per_class': per_class, 'config': _ckpt_config(dm) if dm is not None else None,
             'emogen_version': emogen.__version__}
-    write_generated_set(folder, x, labels, classes, spec, info, n_audio, progress=not quiet)
+    write_generated_set(folder, x, labels, classes, spec, info, n_audio, progress=not quiet, vocoder=vocoder)
     if not quiet: print(f"wrote {len(labels)} items to {folder}")
     return None

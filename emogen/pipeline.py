@@ -18,6 +18,7 @@ from fastcore.script import call_parse
 from .core import (diffusion_size_for, write_json, read_json, atomic_path, models_dir, experiment_dir, get_device, IN_TEST,
                          UserValueError, plot_history, DictConfig)
 from .preprocessing import feature_spec, features_to_audio
+from .vocoder import as_vocoder
 from .corpora import read_corpus, CORPORA, DIGIT_CORPORA, CorpusError
 from .dataset import prepare_corpus, load_features, speaker_folds, LONG_MODES
 from .evaluation import (run_benchmark, vae_factory, diffusion_factory, Refine, fit_resample, write_report,
@@ -79,6 +80,7 @@ class RunConfig(DictConfig):
     speaker_pattern:str|None=None # folder corpora: regular expression on the path whose first group is the speaker
     long:str='crop' # recordings longer than the clip: 'crop' or 'split'
     device:str|None=None # cpu, cuda, mps (None: the best available); does not change what is computed
+    vocoder:str|None=None # features -> audio: hifigan, griffin-lim (None: HiFi-GAN when installed and the features are its input)
 
     @classmethod
     def for_preset(cls,
@@ -103,12 +105,13 @@ class RunConfig(DictConfig):
 # %% ../nbs/05_pipeline.ipynb #3168c156
 STAGES = ['prepare', 'explore', 'train-vae', 'train-diffusion', 'generate', 'evaluate', 'report']
 STAGE_INPUTS = {'prepare': ('corpus', 'data_dir', 'features', 'emotions', 'speaker_pattern', 'long'),
-                'explore': (),
+                'explore': ('vocoder',),
                 'train-vae': ('models', 'vae', 'seed', 'n_folds', 'max_batches'),
                 'train-diffusion': ('models', 'diffusion_size', 'diffusion', 'seed', 'n_folds', 'max_batches'),
-                'generate': ('per_class', 'steps', 'guidance', 'strength', 'seed'),
+                'generate': ('per_class', 'steps', 'guidance', 'strength', 'seed', 'vocoder'),
                 'evaluate': ('models', 'diffusion_size', 'vae', 'diffusion', 'ser', 'n_folds', 'max_folds', 'seeds',
-                             'ratio', 'steps', 'max_batches', 'max_generated', 'guidance', 'strength', 'judge_items'),
+                             'ratio', 'steps', 'max_batches', 'max_generated', 'guidance', 'strength', 'judge_items',
+                             'vocoder'),
                 'report': ()}
 STAGE_AFTER = {'prepare': [], 'explore': ['prepare'], 'train-vae': ['prepare'], 'train-diffusion': ['prepare'],
                'generate': ['train-vae', 'train-diffusion'], 'evaluate': ['prepare', 'generate'],
@@ -147,6 +150,10 @@ class Run:
     def features(self):
         "The prepared corpus (`load_features`)"
         return load_features(self.out, self.cfg.corpus, self.cfg.features)
+    @property
+    def vocoder(self):
+        "The vocoder of every features -> audio step (`--vocoder`, else the default of the features)"
+        return as_vocoder(self.cfg.vocoder, feature_spec(self.cfg.features), device=self.cfg.device)
     def ckpt(self,
              kind:str, # 'vae' or 'diffusion'
             )->Path:
@@ -213,7 +220,8 @@ def stage_prepare(run:Run, # the run
 def stage_explore(run:Run, # the run
                  ):
     "The dataset page (`explore_corpus`)"
-    return {'folder': str(explore_corpus(run.out, run.cfg.corpus, run.cfg.features, progress=run.progress))}
+    return {'folder': str(explore_corpus(run.out, run.cfg.corpus, run.cfg.features, vocoder=run.vocoder,
+                                         progress=run.progress))}
 
 def stage_train_vae(run:Run, # the run
                    ):
@@ -242,7 +250,8 @@ def stage_generate(run:Run, # the run
         info = {'model': name, 'seed': c.seed, 'steps': c.steps, 'guidance': c.guidance, 'strength': c.strength,
                 'checkpoints': {'vae': str(run.best('vae')), 'diffusion': str(run.best('diffusion'))},
                 'run_config': c.to_dict()}
-        write_generated_set(run.dir/'generated'/name, x, labels, f.classes, f.spec, info, progress=run.progress)
+        write_generated_set(run.dir/'generated'/name, x, labels, f.classes, f.spec, info, progress=run.progress,
+                            vocoder=run.vocoder)
         out[name] = len(x)
     return out
 
@@ -374,7 +383,8 @@ def _real_players(run:Run, classes:list)->str:
         if not idx: continue
         i = idx[0]
         out += audio_html(np.asarray(f.audio[i]), f.spec.sr, f'real {cls}')
-        out += audio_html(features_to_audio(np.asarray(f.x[i]), f.spec), f.spec.sr, f'real {cls}, inverted')
+        out += audio_html(features_to_audio(np.asarray(f.x[i]), f.spec, vocoder=run.vocoder), f.spec.sr,
+                          f'real {cls}, through {run.vocoder.title}')
     return out
 
 def _samples_section(run:Run, name:str, classes:list, real:str=''):
@@ -548,6 +558,7 @@ def run_pipeline(
     rec = experiment_dir(out, cfg.run_name)/'stages'/'prepare.json'
     if 'prepare' in todo and not (rec.exists() and read_json(rec).get('key') == stage_keys(cfg)['prepare']):
         check_corpus(cfg, out)  # before any work
+    as_vocoder(cfg.vocoder, feature_spec(cfg.features), device=cfg.device)  # one that cannot vocode them: refused now
     run = Run(cfg, out, progress)
     write_json(run.dir/'config.json', cfg.to_dict())
     run.log.info(f'run {cfg.run_name} in {Path(out).resolve()}: stages {todo}')
@@ -585,6 +596,7 @@ def run_cli(
     seeds:int=None, # SER seeds per fold and arm (default: the run preset's)
     seed:int=0, # seed of every model and sampler
     device:str=None, # cpu, cuda, mps (default: the best available)
+    vocoder:str=None, # hifigan or griffin-lim (default: hifigan when installed and the features are its input)
     force:str='', # comma-separated stages to run again (default: none)
     quiet:bool=False, # no progress bars
 ):
@@ -594,7 +606,7 @@ def run_cli(
                                diffusion_size=size,
                                speaker_pattern=speaker_pattern, long=long, per_class=per_class, steps=steps,
                                guidance=guidance, strength=strength, max_folds=folds, seeds=seeds, seed=seed,
-                               device=device)
+                               device=device, vocoder=vocoder)
     unknown = [s for s in force.split(',') if s and s not in STAGES]
     if unknown: raise UserValueError(f"--force {','.join(unknown)}: the stages are {', '.join(STAGES)}")
     d = run_pipeline(cfg, out, force=[s for s in force.split(',') if s], progress=not quiet)

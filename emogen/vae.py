@@ -726,6 +726,7 @@ def generate_with_vae(
     batch_size:int=64, # items per sampling call
     device=None, # None: the best available
     progress:bool=True, # progress bars
+    vocoder=None, # 'hifigan', 'griffin-lim', a vocoder, or None: the default for the features
 )->Path:
     "Sample the VAE trained by `emogen train-vae` and write a generated set (used by `emogen generate --model vae`)"
     path = models_dir(out, 'vae', corpus, preset)/'vae.safetensors'
@@ -736,4 +737,5 @@ def generate_with_vae(
     info = {'model': 'vae', 'seed': seed, 'checkpoint': str(path),
             'config': vae_config_dict(model.config, model.n_classes, model.classes),
             'emotion': emotion, 'n': len(labels), 'per_class': per_class}
-    return write_generated_set(folder, x, labels, model.classes, model.spec, info, n_audio, progress=progress)
+    return write_generated_set(folder, x, labels, model.classes, model.spec, info, n_audio, progress=progress,
+                               vocoder=vocoder)
