@@ -515,7 +515,7 @@ def experiment_dir(
     run:str, # the experiment's name
 )->Path: return Path(out)/'experiments'/run
 
-# %% ../nbs/00a_core.ipynb #d55a3e59
+# %% ../nbs/00a_core.ipynb #8566762f
 RUN_SIZES = {'smoke': {'vae': 'smoke', 'diffusion': 'smoke'},  # the model sizes each run preset trains
              'cpu': {'vae': 'cpu', 'diffusion': 'tiny'},
              'gpu': {'vae': 'gpu', 'diffusion': 'gpu'}}
@@ -558,6 +558,7 @@ COMMANDS = {
                         "a folder's speech-quality table: DNSMOS, and PESQ/STOI/SI-SDR against references"),
     'vocode':          ('emogen.vocoder', 'vocode_cli',
                         'resynthesise a folder of recordings through the features and a vocoder'),
+    'listening-page':  ('emogen.listening', 'listening_page_cli', 'a blind MUSHRA-style listening page (ratings download as CSV)'),
 }
 
 def _version()->str:
