@@ -157,8 +157,8 @@ def page_order(
 _CSS = """body{font-family:system-ui,sans-serif;max-width:60em;margin:1em auto;padding:0 1em;color:#222}
 .trial{border:1px solid #ccc;border-radius:6px;padding:.5em 1em;margin:1em 0}
 .row{display:flex;align-items:center;gap:1em;margin:.3em 0}.row .name{width:9em;font-weight:600}
-.row input[type=range]{flex:1}.row output{width:2.5em;text-align:right}audio{height:2.2em}
-.scale{display:flex;justify-content:space-between;font-size:.8em;color:#666;margin-left:24em;margin-right:3.5em}
+.row input[type=range]{flex:1;margin:0}.row output{width:2.5em;text-align:right}audio{height:2.2em;width:18em;flex:none}
+.scale{flex:1;display:flex;font-size:.8em;color:#666}.scale span{flex:1;text-align:center}.gap{width:18em}
 #status{color:#b00;font-weight:600}"""
 
 _JS = r"""(function(){
@@ -186,15 +186,17 @@ function problem(){
   });
   return open.length ? 'Move every slider first (MUSHRA asks for a rating of every stimulus): trial ' + open.join(', ') + '.' : '';
 }
-document.getElementById('download').addEventListener('click', () => {
+function save(dry){  // the button: check, then hand the CSV to the browser as a file (dry: all but the last click)
   const p = problem(); status.textContent = p;
-  if (p) return;
+  if (p) return '';
   const a = document.createElement('a');
   a.href = URL.createObjectURL(new Blob([csvText()], {type: 'text/csv'}));
   a.download = 'ratings_' + rater.value.trim().replace(/[^\w-]+/g, '_') + '_' + cfg.page_id + '.csv';
-  document.body.appendChild(a); a.click(); a.remove();
-  status.textContent = 'Saved. Thank you!';
-});
+  if (!dry) {document.body.appendChild(a); a.click(); a.remove();}
+  status.textContent = 'Saved as ' + a.download + '. Thank you!';
+  return a.download;
+}
+document.getElementById('download').addEventListener('click', () => save(false));
 if (location.hash === '#selftest') {  // fill every slider with seeded values and show the CSV the button would save
   const noRater = problem();
   rater.value = 'selftest';
@@ -203,7 +205,8 @@ if (location.hash === '#selftest') {  // fill every slider with seeded values an
   sliders.forEach(s => {state = state*48271 % 2147483647; s.value = state % 101; s.dispatchEvent(new Event('input'));});
   const pre = document.getElementById('csv');
   pre.textContent = csvText(); pre.hidden = false;
-  document.getElementById('check').textContent = JSON.stringify({no_rater: noRater, unmoved: unmoved, done: problem()});
+  document.getElementById('check').textContent = JSON.stringify({no_rater: noRater, unmoved: unmoved, done: problem(),
+                                                                 file: save(true)});
 }
 })();"""
 
@@ -212,15 +215,16 @@ def _esc(s)->str: return html.escape(str(s))
 
 def _trial_html(k:int, n:int, t:dict, clips:dict)->str:
     "One trial: the open reference, then a player and a 0-100 slider per letter"
-    rows = [f'<div class="row"><span class="name">Reference: natural</span><audio controls preload="none" '
+    rows = [f'<div class="row"><span class="name">Reference: natural</span><audio controls preload="metadata" '
             f'src="{clips["natural"]}"></audio></div>']
     for i, c in enumerate(t['conditions']):
-        rows.append(f'<div class="row"><span class="name">{chr(65 + i)}</span><audio controls preload="none" src="{clips[c]}">'
+        rows.append(f'<div class="row"><span class="name">{chr(65 + i)}</span><audio controls preload="metadata" src="{clips[c]}">'
                     f'</audio><input class="rating" type="range" min="0" max="100" step="1" value="0" '
                     f'data-trial="{_esc(t["id"])}" data-pos="{i + 1}" aria-label="rating of {chr(65 + i)}"><output>-</output></div>')
-    scale = ''.join(f'<span>{lab}</span>' for _, lab in SCALE[::-1])
+    scale = ''.join(f'<span>{lab}</span>' for _, lab in SCALE[::-1])  # five bands of 20 under the sliders
     return (f'<section class="trial"><h2>Trial {k} of {n}: {_esc(t["emotion"])}</h2>' + ''.join(rows)
-            + f'<div class="scale">{scale}</div></section>')
+            + f'<div class="row"><span class="name"></span><span class="gap"></span><div class="scale">{scale}</div>'
+            '<output></output></div></section>')
 
 def listening_page(
     stimuli:pd.DataFrame, # from `listening_stimuli`: trial, emotion, condition ('natural' = the reference), audio, sr
@@ -297,7 +301,7 @@ def page_selftest(
                            capture_output=True, text=True, timeout=timeout)
     m = re.search(r'<pre id="csv"[^>]*>(.*?)</pre>', r.stdout, re.S)
     if not m or not m.group(1).strip():
-        raise RuntimeError(f"{page}: its self-test wrote no ratings (the page's JavaScript failed); "
+        raise UserError(f"{page}: its self-test wrote no ratings (the page's JavaScript failed); "
                            f"browser said: {r.stderr.strip()[-300:]}")
     df = pd.read_csv(io.StringIO(html.unescape(m.group(1))), dtype={'rater': str, 'trial': str, 'page_id': str,
                                                                      'emogen_version': str})
