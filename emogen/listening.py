@@ -13,7 +13,7 @@ from scipy.signal import butter, sosfiltfilt
 from fastcore.script import call_parse
 import emogen
 from .core import UserError, UserValueError, MissingInputError, read_json
-from .preprocessing import FeatureSpec, feature_spec, read_audio, standardise, audio_to_features, features_to_audio, AudioRejected
+from .preprocessing import FeatureSpec, feature_spec, read_audio, standardise, audio_to_features, features_to_audio
 from .corpora import read_corpus
 from .vocoder import get_vocoder, hifigan_installed, hifigan_mismatch, whole_file_spec, VOCODER_EXTRA
 from .stats import t_interval
