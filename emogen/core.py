@@ -558,6 +558,7 @@ COMMANDS = {
                         "a folder's speech-quality table: DNSMOS, and PESQ/STOI/SI-SDR against references"),
     'vocode':          ('emogen.vocoder', 'vocode_cli',
                         'resynthesise a folder of recordings through the features and a vocoder'),
+    'listening-page':  ('emogen.listening', 'listening_page_cli', 'a blind MUSHRA-style listening page (ratings download as CSV)'),
 }
 
 def _version()->str:
