@@ -99,15 +99,17 @@ def cached_test_items(meta, test, work, sr):
     "The test items whose audio and functionals are cached in every condition"
     return test[np.asarray([all(_ready(meta.path[i], work, c, sr) for c in CONDITIONS) for i in test], bool)]
 
-def loso_ua(f_train, f_test, y, speakers, test, n_classes):
-    "UA per held-out speaker: trained on `f_train` (all items) of the other speakers, tested on `f_test` (items `test`)"
-    res = {}
+def loso_ua(f_train, f_tests, y, speakers, test, n_classes):
+    """{name: UA per held-out speaker}: one judge per speaker, trained on `f_train` (all items) of the other speakers,
+    tested on the speaker's items `test` in each of `f_tests` ({name: features of the items `test`})"""
+    res = {k: {} for k in f_tests}
     for s in sorted(set(speakers)):
         tr, te = speakers != s, test[speakers[test] == s]
         if not len(te): continue  # (only with --available-only or --limit)
         m = fit_functionals_model(f_train[tr], y[tr], f_train[tr], y[tr], n_classes, C_grid=(C,), refit=False)
         pos = np.searchsorted(test, te)
-        res[s] = 100*float(classification_metrics(y[te], m.predict_functionals(f_test[pos]), n_classes)['UA'])
+        for k, f in f_tests.items():
+            res[k][s] = 100*float(classification_metrics(y[te], m.predict_functionals(f[pos]), n_classes)['UA'])
     return res
 
 def quality(audio, sr, n):
@@ -208,15 +210,14 @@ def main():
            'spec_hifigan': spec_h.to_dict(), 'spec_emogen': spec_e.to_dict(), 'vocoder': voc.info(),
            'machine': {'cpu_threads_torch': torch.get_num_threads(), 'platform': platform.platform()}}
     per_speaker = {}
-    for c in CONDITIONS:
-        per_speaker[f'natural_to_{c}'] = loso_ua(f_nat, feats[c], y, spk, test, len(classes))
+    judged = loso_ua(f_nat, {**feats, **{f'raw {c}': f for c, f in feats_raw.items()}}, y, spk, test, len(classes))
+    per_speaker.update({f'natural_to_{c}': judged[c] for c in CONDITIONS})
     if not a.test_per_speaker:  # a judge trained inside a condition needs every item in it
         for c in ('hifigan', 'griffinlim'):
-            per_speaker[f'{c}_to_{c}'] = loso_ua(feats[c], feats[c], y, spk, test, len(classes))
+            per_speaker[f'{c}_to_{c}'] = loso_ua(feats[c], {c: feats[c]}, y, spk, test, len(classes))[c]
     for k, v in per_speaker.items(): res[k] = round(float(np.mean(list(v.values()))), 2)
     res['per_speaker_UA'] = per_speaker
-    res['ungated'] = {f'natural_to_{c}': round(float(np.mean(list(loso_ua(f_nat, f, y, spk, test, len(classes)).values()))), 2)
-                      for c, f in feats_raw.items()}
+    res['ungated'] = {f'natural_to_{c}': round(float(np.mean(list(judged[f'raw {c}'].values()))), 2) for c in feats_raw}
     q, mos = quality(audio, spec_h.sr, a.n_quality)
     res['copy_synthesis_quality'] = q
     res['dnsmos'] = mos
