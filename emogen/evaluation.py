@@ -355,8 +355,9 @@ class GeneratorStore(dict):
             if path and _generator_kind(self[key]):  # cheap ones (resample, Gaussian) are refitted
                 path.parent.mkdir(parents=True, exist_ok=True)
                 self.save(self[key], path)
-                write_json(side, {a: getattr(self[key], a) for a in ('steps_trained', 'epochs_trained')
-                                  if getattr(self[key], a, None) is not None})
+                trained = {a: getattr(self[key], a) for a in ('steps_trained', 'epochs_trained')
+                           if getattr(self[key], a, None) is not None}
+                if trained: write_json(side, trained)
         return self[key], how
 
 def _quality_fn(x, y, folds, spec, n_classes, bc, voc, audio, functionals_cache, n_jobs, F=None):
