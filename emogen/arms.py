@@ -279,6 +279,13 @@ def default_arms(
 # %% ../nbs/04d_arms.ipynb #dab6c8ab
 def _key(f): return getattr(f, 'key', getattr(f, '__name__', repr(f)))
 
+def _factories(arm)->list:
+    "The generator factories an arm fits"
+    if isinstance(arm, Refine): return [arm.vae, arm.diffusion]
+    if isinstance(arm, Convert): return [arm.factory]
+    if isinstance(arm, ShuffledLabels): return _factories(arm.arm)
+    return [] if arm is None or isinstance(arm, (str, AudioAugment, CopyPaste)) else [arm]
+
 def _arm_desc(a)->str:
     if a is None: return 'real'
     if isinstance(a, str): return a

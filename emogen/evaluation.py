@@ -18,7 +18,8 @@ from .core import (read_json, write_json, experiment_dir, check_finite, atomic_p
                          save_checkpoint)
 from .preprocessing import ROUND_TRIP_VERSION, standardise, audio_to_features
 from .dataset import speaker_folds, load_features
-from .stats import classification_metrics, confusion, t_interval, wilcoxon_p, holm, cluster_bootstrap
+from .stats import (classification_metrics, confusion, t_interval, wilcoxon_p, holm, cluster_bootstrap,
+                          sign_flip_test)
 from .ser import (EVAL_VERSION, FEATURE_SETS, C_GRID, Z_CLIP, _digest, _opensmile_version, default_jobs,
                         functionals, feature_functionals, fit_functionals_model, SERConfig, band_stats,
                         speaker_standardise, standardise_added, fit_ser, predict_logits, benchmark_vocoder, vocoder_key)
@@ -28,13 +29,14 @@ from . import vae as _vae, diffusion as _diffusion  # the generator arms' module
 from .arms import (ClassGaussian, fit_class_gaussian, ClassResampler, fit_resample, RefinedGenerator,
                          DiffusionSampler, vae_factory, diffusion_factory, Refine, AudioAugment, ShuffledLabels,
                          Convert, CopyPaste, augment_audio, copy_paste, default_arms, sample_per_class, generated_counts,
-                         _key, _arm_desc)
+                         _key, _arm_desc, _factories)
 
 # %% auto #0
 __all__ = ['CLASSIFIERS', 'N_VAL_SPEAKERS', 'ADDED_ITEM_NORM', 'RUN_COLUMNS', 'PAPER_TABLE5', 'PAPER_NOTE', 'METRICS_COLUMNS',
            'RUN_PRESETS', 'Benchmark', 'BenchmarkConfig', 'benchmark_config', 'run_benchmark', 'GeneratorStore',
            'summarize', 'paired_differences', 'pooled_confusion', 'plot_confusions', 'protocol_note', 'table5',
-           'generator_quality_summary', 'table12', 'metrics_table', 'write_report', 'library_versions', 'evaluate_cli']
+           'generator_quality_summary', 'table12', 'metrics_table', 'write_report', 'library_versions', 'evaluate_cli',
+           'cluster_sign_flip', 'chosen_arm_differences', 'pooled_primary']
 
 # %% ../nbs/04_evaluation.ipynb #18bc86cf
 CLASSIFIERS = ('functionals', 'resnet')
@@ -382,13 +384,6 @@ def _quality_fn(x, y, folds, spec, n_classes, bc, voc, audio, functionals_cache,
         ref = np.sort(np.random.default_rng(k).choice(f.train, len(f.val), replace=len(f.train) < len(f.val)))
         return validation_quality(judge, xg, yg, e_val, x[ref], seed=k)
     return quality
-
-def _factories(arm)->list:
-    "The generator factories an arm fits"
-    if isinstance(arm, Refine): return [arm.vae, arm.diffusion]
-    if isinstance(arm, Convert): return [arm.factory]
-    if isinstance(arm, ShuffledLabels): return _factories(arm.arm)
-    return [] if arm is None or isinstance(arm, (str, AudioAugment, CopyPaste)) else [arm]
 
 def _kept_fits(fits, folder, arms, folds, only_folds, base, bc, voc)->list:
     "`fits` written to `folder` (one JSON per fold and factory), then those of earlier calls added: a resumed run keeps them"
@@ -785,3 +780,68 @@ def evaluate_cli(
         if arms == 'all' or a in arms.split(','): print(f'{a}: {why}')
     print(f'report: {os.path.relpath(folder, out)} in the workspace')
     return folder
+
+# %% ../nbs/04_evaluation.ipynb #80305bad
+def cluster_sign_flip(
+    d, # one difference per test speaker (points)
+    clusters, # the cluster of each speaker (speakers sharing a fold's generators and classifier)
+    level:float=0.95, # interval coverage
+    margin:float|None=None, # equivalence margin (TOST): shown when the (1 - 2 x 0.05) interval lies inside +-margin
+    n_perm:int=20000, # sign patterns beyond `emogen.stats.sign_flip_test`'s exact limit
+    seed:int=0, # Monte Carlo sign patterns
+)->dict:
+    "Mean over speakers, p of the sign-flip test over whole clusters, the interval inverting it and (with margin) TOST"
+    d, c = np.asarray(d, float), np.asarray(clusters).astype(str)
+    ids = np.unique(c)
+    m, S = np.array([(c == i).sum() for i in ids]), np.array([d[c == i].sum() for i in ids])
+    p = lambda delta: sign_flip_test((S - m*delta)*len(ids)/len(d), n_perm, seed)['p']  # H0: the true mean is delta
+    def interval(lvl):
+        ends = []
+        for side in (-1, 1):
+            inside, outside = d.mean(), d.mean() + side*(10*d.std() + 1)
+            if p(outside) > 1 - lvl: ends.append(side*np.inf); continue  # too few clusters to ever reject
+            for _ in range(30):
+                mid = (inside + outside)/2
+                inside, outside = (mid, outside) if p(mid) > 1 - lvl else (inside, mid)
+            ends.append(float(inside))
+        return ends
+    lo, hi = interval(level)
+    out = {'mean': float(d.mean()), 'p': p(0.0), 'lo': lo, 'hi': hi, 'speakers': len(d), 'clusters': len(ids)}
+    if margin is not None:
+        lo90, hi90 = interval(0.90)
+        out |= {'margin': margin, 'lo90': lo90, 'hi90': hi90, 'equivalent': bool(-margin < lo90 and hi90 < margin)}
+    return out
+
+def chosen_arm_differences(
+    bench:Benchmark, # from `run_benchmark` (functionals: its runs record `val_UA`)
+    candidates:list, # the arms to choose from, in order of preference for ties
+    baseline:str='real', # the arm compared with
+    metric:str='UA', # per-speaker metric
+)->pd.DataFrame:
+    "Per test speaker: the arm chosen in its fold on the validation speakers (best mean val_UA) and its difference to `baseline` (points)"
+    r, rows = bench.runs, []
+    val = r[r.arm.isin(candidates)].groupby(['fold', 'arm']).val_UA.mean()
+    for k in sorted(r.fold.unique()):
+        arm = max(candidates, key=lambda a: (val.get((k, a), -np.inf), -candidates.index(a)))
+        per = {a: {} for a in (arm, baseline)}
+        for (a, kk, s), pr in bench.preds.items():
+            if kk != k or a not in per: continue
+            spk = np.asarray(pr['speaker'])
+            for sp in np.unique(spk):
+                i = spk == sp
+                per[a].setdefault(sp, []).append(classification_metrics(np.asarray(pr['y_true'])[i],
+                                                  np.asarray(pr['y_pred'])[i], len(bench.classes))[metric])
+        rows += [{'fold': k, 'speaker': sp, 'arm': arm, 'val_UA': val.get((k, arm), np.nan),
+                  'd': 100*(np.mean(v) - np.mean(per[baseline][sp]))} for sp, v in per[arm].items()]
+    return pd.DataFrame(rows)
+
+def pooled_primary(
+    benches:dict, # corpus -> Benchmark
+    candidates:list, # the generative arms the primary arm is chosen from, per fold
+    baseline:str='real', # the arm compared with
+    margin:float=2.0, # TOST margin (points)
+)->tuple[dict, pd.DataFrame]:
+    "The pre-registered primary test: per-fold chosen arm vs `baseline`, speakers of all corpora pooled, clusters = folds"
+    t = pd.concat([chosen_arm_differences(b, candidates, baseline).assign(corpus=c) for c, b in benches.items()],
+                  ignore_index=True)
+    return cluster_sign_flip(t.d.values, t.corpus + '-' + t.fold.astype(str), margin=margin), t
