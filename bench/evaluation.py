@@ -18,7 +18,7 @@ from emogen.core import experiment_dir
 
 ROOT = Path(__file__).resolve().parent.parent
 KEEP = ('metrics.csv', 'metrics.json', 'summary.csv', 'table5.csv', 'table12.csv', 'differences_UA.csv',
-        'differences_WA.csv', 'differences_F1.csv')
+        'differences_WA.csv', 'differences_F1.csv', 'generator_quality.csv', 'generator_quality_summary.csv')
 
 
 def _opt(args: list, name: str, default=None):

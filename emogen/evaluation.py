@@ -18,263 +18,25 @@ from .core import (read_json, write_json, experiment_dir, check_finite, atomic_p
                          save_checkpoint)
 from .preprocessing import ROUND_TRIP_VERSION, standardise, audio_to_features
 from .dataset import speaker_folds, load_features
-from .stats import classification_metrics, confusion, t_interval, wilcoxon_p, holm, cluster_bootstrap
+from .stats import (classification_metrics, confusion, t_interval, wilcoxon_p, holm, cluster_bootstrap,
+                          sign_flip_test)
 from .ser import (EVAL_VERSION, FEATURE_SETS, C_GRID, Z_CLIP, _digest, _opensmile_version, default_jobs,
                         functionals, feature_functionals, fit_functionals_model, SERConfig, band_stats,
-                        speaker_standardise, fit_ser, predict_logits)
+                        speaker_standardise, standardise_added, fit_ser, predict_logits, benchmark_vocoder, vocoder_key)
+from .quality import JUDGE_DOMAINS, Judge, validation_quality
+from .vocoder import VOCODERS
 from . import vae as _vae, diffusion as _diffusion  # the generator arms' modules (neither imports this one)
+from .arms import (ClassGaussian, fit_class_gaussian, ClassResampler, fit_resample, RefinedGenerator,
+                         DiffusionSampler, vae_factory, diffusion_factory, Refine, AudioAugment, ShuffledLabels,
+                         Convert, CopyPaste, augment_audio, copy_paste, default_arms, sample_per_class, generated_counts,
+                         _key, _arm_desc, _factories)
 
 # %% auto #0
-__all__ = ['CLASSIFIERS', 'N_VAL_SPEAKERS', 'RUN_COLUMNS', 'PAPER_TABLE5', 'PAPER_NOTE', 'METRICS_COLUMNS', 'RUN_PRESETS',
-           'ClassGaussian', 'fit_class_gaussian', 'ClassResampler', 'fit_resample', 'RefinedGenerator',
-           'DiffusionSampler', 'vae_factory', 'diffusion_factory', 'provides', 'Refine', 'AudioAugment',
-           'ShuffledLabels', 'Convert', 'augment_audio', 'default_arms', 'sample_per_class', 'generated_counts',
-           'Benchmark', 'BenchmarkConfig', 'benchmark_config', 'run_benchmark', 'GeneratorStore', 'summarize',
-           'paired_differences', 'pooled_confusion', 'plot_confusions', 'protocol_note', 'table5', 'table12',
-           'metrics_table', 'write_report', 'library_versions', 'evaluate_cli']
-
-# %% ../nbs/04_evaluation.ipynb #e3a9dadf
-class ClassGaussian:
-    "Per-class diagonal Gaussian over normalised features: a baseline generator"
-    def __init__(self,
-                 mean:torch.Tensor, # (n_classes, n_mels, n_frames) per-class mean
-                 std:torch.Tensor): # (n_classes, n_mels, n_frames) per-class standard deviation
-        self.mean, self.std = mean, std
-    def sample(self,
-               labels:torch.Tensor, # class of each item to draw
-               generator:torch.Generator|None=None, # sampling randomness
-              )->torch.Tensor:
-        "One draw per label, (len(labels), n_mels, n_frames)"
-        labels = torch.as_tensor(labels, dtype=torch.long)
-        eps = torch.randn((len(labels), *self.mean.shape[1:]), generator=generator)
-        return self.mean[labels] + self.std[labels]*eps
-
-def fit_class_gaussian(
-    x_train, # training features (N, n_mels, n_frames)
-    y_train, # their labels
-    x_val, # validation features (unused: the protocol's signature)
-    y_val, # their labels (unused)
-    spec, # FeatureSpec (unused)
-    n_classes:int, # number of classes
-    seed:int=0, # unused: deterministic
-)->ClassGaussian:
-    "Fit a `ClassGaussian` on the training items (a generator factory with the protocol's signature)"
-    x, y = torch.as_tensor(np.asarray(x_train), dtype=torch.float32), torch.as_tensor(np.asarray(y_train))
-    mean = torch.stack([x[y == c].mean(0) if (y == c).any() else x.mean(0) for c in range(n_classes)])
-    std = torch.stack([x[y == c].std(0) if (y == c).sum() > 1 else x.std(0) for c in range(n_classes)])
-    return ClassGaussian(mean, std)
-
-# %% ../nbs/04_evaluation.ipynb #40515311
-class ClassResampler:
-    "Draws real training items of the requested class (with replacement): the control arm for added steps"
-    def __init__(self,
-                 x:torch.Tensor, # real training features
-                 y:torch.Tensor): # their labels
-        self.x, self.y = x, y
-    def sample(self,
-               labels:torch.Tensor, # class of each item to draw
-               generator:torch.Generator|None=None, # which item of the class
-              )->torch.Tensor:
-        "A random real training item of each requested class"
-        out = []
-        for c in torch.as_tensor(labels, dtype=torch.long).tolist():
-            idx = torch.nonzero(self.y == c).flatten()
-            if not len(idx): raise ValueError(f"class {c} has no training items to resample")
-            out.append(self.x[idx[torch.randint(0, len(idx), (1,), generator=generator)]])
-        return torch.cat(out) if out else self.x[:0]
-
-def fit_resample(
-    x_train, # training features (N, n_mels, n_frames)
-    y_train, # their labels
-    x_val, # validation features (unused: the protocol's signature)
-    y_val, # their labels (unused)
-    spec, # FeatureSpec (unused)
-    n_classes:int, # number of classes
-    seed:int=0, # unused: deterministic
-)->ClassResampler:
-    "A generator factory with the protocol's signature that resamples the real training items"
-    return ClassResampler(torch.as_tensor(np.asarray(x_train), dtype=torch.float32),
-                          torch.as_tensor(np.asarray(y_train), dtype=torch.long))
-
-# %% ../nbs/04_evaluation.ipynb #89acb9aa
-class RefinedGenerator:
-    "VAE samples refined by the diffusion model (SDEdit-style partial noising and denoising)"
-    def __init__(self,
-                 vae, # fitted VAE (.sample(labels, generator))
-                 diffusion, # fitted diffusion wrapper (.refine(...))
-                 strength:float=0.5, # fraction of the noise schedule the VAE samples are pushed into
-                 steps:int=50, # sampling steps
-                 guidance:float=2.0): # classifier-free guidance scale
-        self.vae, self.diffusion, self.strength, self.steps, self.guidance = vae, diffusion, strength, steps, guidance
-    def sample(self,
-               labels, # class of each item
-               generator=None): # torch.Generator
-        "VAE samples of `labels`, refined"
-        x = self.vae.sample(labels, generator=generator)
-        return self.diffusion.refine(x, labels, strength=self.strength, steps=self.steps, guidance=self.guidance,
-                                     generator=generator)
-
-class DiffusionSampler:
-    "Bind sampling options (steps, guidance) to a diffusion wrapper"
-    def __init__(self,
-                 diffusion, # fitted diffusion wrapper (.sample, .convert)
-                 steps:int=50, # sampling steps
-                 guidance:float=2.0): # classifier-free guidance scale
-        self.diffusion, self.steps, self.guidance = diffusion, steps, guidance
-    def sample(self,
-               labels, # class of each item
-               generator=None): # torch.Generator
-        "Samples of `labels`"
-        return self.diffusion.sample(labels, generator=generator, steps=self.steps, guidance=self.guidance)
-    def convert(self,
-                x, # real features to convert
-                labels, # target class of each
-                generator=None): # torch.Generator
-        "`x` converted to `labels`"
-        return self.diffusion.convert(x, labels, generator=generator, steps=self.steps, guidance=self.guidance)
-
-def vae_factory(
-    preset:str='cpu', # VAEConfig preset
-    **overrides, # VAEConfig fields
-):
-    "A factory fitting `emogen.vae.CondVAE` with `VAEConfig.for_preset(preset)`"
-    def fit_vae_arm(x_train, y_train, x_val, y_val, spec, n_classes, seed):
-        cfg = dataclasses.replace(_vae.VAEConfig.for_preset(preset), **overrides)
-        m, _ = _vae.fit_vae(x_train, y_train, x_val, y_val, spec, n_classes, config=cfg, seed=seed, progress=False)
-        return m.eval() if hasattr(m, 'eval') else m
-    fit_vae_arm.key = f'vae-{preset}' + (f'-{overrides}' if overrides else '')
-    return fit_vae_arm
-
-def diffusion_factory(
-    preset:str='cpu', # DiffusionConfig preset
-    steps:int=50, # sampling steps
-    guidance:float=2.0, # classifier-free guidance scale
-    **overrides, # DiffusionConfig fields
-):
-    "A factory fitting the emotion-conditional diffusion model with `DiffusionConfig.for_preset(preset)`"
-    def fit_diffusion_arm(x_train, y_train, x_val, y_val, spec, n_classes, seed):
-        cfg = dataclasses.replace(_diffusion.DiffusionConfig.for_preset(preset), **overrides)
-        m, _ = _diffusion.fit_diffusion(x_train, y_train, x_val, y_val, spec, n_classes, config=cfg, seed=seed,
-                                        progress=False)
-        return m
-    fit_diffusion_arm.key = f'diffusion-{preset}' + (f'-{overrides}' if overrides else '')
-    fit_diffusion_arm.steps, fit_diffusion_arm.guidance = steps, guidance
-    return fit_diffusion_arm
-
-def provides(
-    module:str, # a module of emogen, e.g. 'emogen.diffusion'
-    name:str, # the function the arm needs from it
-)->bool:
-    "Whether `module` defines `name`. A module that fails to import raises: a broken arm is never silently dropped"
-    import importlib
-    return hasattr(importlib.import_module(module), name)
-
-# %% ../nbs/04_evaluation.ipynb #b480d8b6
-@dataclass
-class Refine:
-    "Arm: samples of `vae` (a factory) refined by `diffusion` (a factory)"
-    vae:object # VAE factory
-    diffusion:object # diffusion factory
-    strength:float=0.5 # fraction of the noise schedule the VAE samples are pushed into
-    steps:int=50 # sampling steps
-    guidance:float=2.0 # classifier-free guidance scale
-
-@dataclass
-class AudioAugment:
-    "Arm: classical augmentation of real training audio, speed perturbation then additive white noise"
-    speeds:tuple=(0.9, 1.1) # speed factors (pitch and tempo together, like sox `speed`), one drawn per item
-    snr_db:tuple=(10.0, 30.0) # signal-to-noise ratio of the added noise, drawn uniformly in this range (dB)
-
-@dataclass
-class ShuffledLabels:
-    "Control arm: the samples of `arm` with their labels permuted (does the label carry information?)"
-    arm:object # a generator factory or Refine
-
-@dataclass
-class Convert:
-    "Arm: emotion conversion of real training items of other emotions into each target emotion (e.g. SDEdit)"
-    factory:object # protocol factory -> object with .convert(x, target_labels, generator) -> features
-
-def augment_audio(
-    wave:np.ndarray, # one standardised waveform
-    spec, # FeatureSpec (sample rate and length)
-    speed:float, # speed factor (1.1 = 10 % faster and higher)
-    snr_db:float, # signal-to-noise ratio of the added white noise (dB)
-    rng:np.random.Generator, # noise source
-)->np.ndarray:
-    "Speed-perturbed (resampled, then cropped or padded to the spec's length) waveform plus white noise"
-    w = standardise(np.asarray(wave, np.float32), int(round(spec.sr*speed)), spec)
-    noise = rng.normal(0, np.sqrt(np.mean(w**2)/10**(snr_db/10)), len(w))
-    return (w + noise).astype(np.float32)
-
-# %% ../nbs/04_evaluation.ipynb #453cba40
-def default_arms(
-    generator_preset:str='cpu', # preset of the VAE and diffusion configs
-    steps:int=50, # diffusion sampling steps
-    generative:bool=True, # include the VAE / diffusion / conversion arms where their modules provide them
-    generator_epochs:int|None=None, # cap the generators' training epochs (compute-limited runs; recorded in the arm)
-    classifier:str='functionals', # 'functionals' or 'resnet' (SpecAugment is an arm of the ResNet only)
-    notes:dict|None=None, # filled with arm -> why it was skipped
-    guidance:float=2.0, # classifier-free guidance scale of the diffusion arms
-    generator_steps:int|None=None, # cap the diffusion model's optimiser steps (compute-limited runs; recorded in the arm)
-    diffusion_preset:str|None=None, # `DiffusionConfig` preset, if not `generator_preset` (the `cpu` run's: 'tiny')
-    vae:dict|None=None, # `VAEConfig` overrides (the `cpu` run's: {'epochs': 4})
-)->dict:
-    "Every arm the benchmark knows, on the same folds: real, augmentations, controls and the generators"
-    notes = {} if notes is None else notes
-    arms = {'real': None, 'real+augment': AudioAugment()}
-    if classifier == 'resnet': arms['real+specaugment'] = 'specaugment'
-    arms |= {'real+resample': fit_resample, 'real+gaussian': fit_class_gaussian}
-    if not generative: return arms
-    ov = {} if generator_epochs is None else {'epochs': generator_epochs}
-    dov = ov | ({} if generator_steps is None else {'train_steps': generator_steps})
-    v = vae_factory(generator_preset, **(vae or {}) | ov)
-    d = diffusion_factory(diffusion_preset or generator_preset, steps=steps, guidance=guidance, **dov)
-    has_vae, has_diff = provides('emogen.vae', 'fit_vae'), provides('emogen.diffusion', 'fit_diffusion')
-    if has_vae: arms['real+vae'] = v
-    if has_diff: arms['real+diffusion'] = d
-    if has_vae and has_diff: arms['real+refined'] = Refine(v, d, steps=steps, guidance=guidance)
-    if has_diff: arms['real+converted'] = Convert(d)  # SDEdit of other emotions' real items with the same model
-    if has_diff: arms['real+diffusion-shuffled'] = ShuffledLabels(d)
-    return arms
-
-# %% ../nbs/04_evaluation.ipynb #dab6c8ab
-def _key(f): return getattr(f, 'key', getattr(f, '__name__', repr(f)))
-
-def _arm_desc(a)->str:
-    if a is None: return 'real'
-    if isinstance(a, str): return a
-    if isinstance(a, Refine):
-        return (f'refine({_key(a.vae)}, {_key(a.diffusion)}, strength={a.strength}, steps={a.steps}, '
-                f'guidance={a.guidance})')
-    if isinstance(a, AudioAugment): return f'augment(speeds={list(a.speeds)}, snr_db={list(a.snr_db)})'
-    if isinstance(a, ShuffledLabels): return f'shuffled-labels({_arm_desc(a.arm)})'
-    if isinstance(a, Convert): return f'convert({_arm_desc(a.factory)})'
-    if hasattr(a, 'steps') and hasattr(a, 'guidance'): return f'{_key(a)}, steps={a.steps}, guidance={a.guidance}'
-    return _key(a)
-
-@torch.no_grad()
-def sample_per_class(
-    generator_obj, # object with .sample(labels, generator)
-    counts, # items to generate per class
-    seed:int=0, # sampling seed
-    batch_size:int=64, # items per call of .sample
-)->tuple[np.ndarray, np.ndarray]:
-    "Generate `counts[c]` items of each class c; returns (features, labels)"
-    labels = torch.as_tensor(np.repeat(np.arange(len(counts)), counts), dtype=torch.long)
-    g = torch.Generator().manual_seed(seed)
-    xs = [torch.as_tensor(generator_obj.sample(labels[i:i+batch_size], generator=g)).float().cpu()
-          for i in range(0, len(labels), batch_size)]
-    x = check_finite(torch.cat(xs), 'generated features') if xs else torch.zeros(0)
-    return x.numpy(), labels.numpy()
-
-def generated_counts(
-    y_train, # real training labels
-    n_classes:int, # number of classes
-    ratio:float=1.0, # added items per class, as a ratio of the real training count
-)->np.ndarray:
-    "Items to add per class: `ratio` x the real training count of each class"
-    return np.round(ratio*np.bincount(np.asarray(y_train, int), minlength=n_classes)).astype(int)
+__all__ = ['CLASSIFIERS', 'N_VAL_SPEAKERS', 'ADDED_ITEM_NORM', 'RUN_COLUMNS', 'PAPER_TABLE5', 'PAPER_NOTE', 'METRICS_COLUMNS',
+           'RUN_PRESETS', 'Benchmark', 'BenchmarkConfig', 'benchmark_config', 'run_benchmark', 'GeneratorStore',
+           'summarize', 'paired_differences', 'pooled_confusion', 'plot_confusions', 'protocol_note', 'table5',
+           'generator_quality_summary', 'table12', 'metrics_table', 'write_report', 'library_versions', 'evaluate_cli',
+           'cluster_sign_flip', 'chosen_arm_differences', 'pooled_primary']
 
 # %% ../nbs/04_evaluation.ipynb #18bc86cf
 CLASSIFIERS = ('functionals', 'resnet')
@@ -288,13 +50,21 @@ class Benchmark:
     config:dict # classifier config, ratio, seeds, folds, arms, spec, versions, skipped arms
     fits:list # one record per generator fitted: fold, factory, items and speakers it was given
     reference:pd.DataFrame|None=None # the functionals classifier on original (not round-tripped) audio, real only
+    @property
+    def generator_quality(self)->pd.DataFrame:
+        "One row per fitted generator and fold: steps trained, validation-speaker KID beside its real reference, judge UA"
+        cols = ['fold', 'factory', 'steps_trained', 'epochs_trained', 'n_val', 'KID_val', 'KID_val_se', 'KID_val_real_ref',
+                'KID_val_real_ref_se', 'judge_UA_intended']
+        t = pd.DataFrame(self.fits)
+        return t[[c for c in cols if c in t]].sort_values(['factory', 'fold']).reset_index(drop=True) if len(t) else \
+               pd.DataFrame(columns=cols)
 
 def _speakers(meta, idx): return sorted(map(str, pd.unique(meta.speaker.values[idx])))
 
 def _fingerprint(d:dict)->str: return hashlib.sha1(json.dumps(d, sort_keys=True, default=str).encode()).hexdigest()[:12]
 
 def _augmented_items(aug:AudioAugment, audio, idx, y, counts, spec, seed):
-    "`counts[c]` augmented copies of randomly drawn training items of each class c, as features"
+    "`counts[c]` augmented copies of randomly drawn training items of each class c: (features, labels, audio, sources)"
     if audio is None: raise UserError("the audio-augmentation arm needs the corpus waveforms: prepare the corpus with "
                                       "`emogen prepare` (it keeps them) or leave out real+augment")
     rng = np.random.default_rng(seed)
@@ -302,36 +72,70 @@ def _augmented_items(aug:AudioAugment, audio, idx, y, counts, spec, seed):
                           or [np.zeros(0, int)])
     waves = [augment_audio(audio[i], spec, rng.choice(aug.speeds), rng.uniform(*aug.snr_db), rng) for i in pick]
     x = np.stack([audio_to_features(w, spec) for w in waves]) if waves else np.zeros((0, *spec.shape), np.float32)
-    return x.astype(np.float32), y[pick]
+    return x.astype(np.float32), y[pick], np.asarray(waves, np.float32).reshape(len(waves), -1), pick
 
-def _added_items(arm, k, s, f, x, y, audio, spec, n_classes, seeds, ratio, fitted, fits, meta):
-    "Features and labels an arm adds to fold k's training side for seed s (the same count per class for every arm)"
+def _copy_paste_items(arm:CopyPaste, audio, idx, y, speakers, counts, spec, classes, seed):
+    "`counts[c]` CopyPaste items of each class c: (features, labels, audio, the emotional utterance's index)"
+    if audio is None: raise UserError("the CopyPaste arm joins recorded utterances: prepare the corpus with `emogen "
+                                      "prepare` (it keeps the audio) or leave out real+copypaste")
+    if arm.neutral not in classes: raise UserError(f"CopyPaste needs a {arm.neutral!r} class; the classes are {classes}")
+    nc, rng = list(classes).index(arm.neutral), np.random.default_rng(seed)
+    pick = np.concatenate([rng.choice(idx[y[idx] == c], n, replace=True) for c, n in enumerate(counts) if n > 0]
+                          or [np.zeros(0, int)])
+    neutral = idx[y[idx] == nc]
+    waves = []
+    for i in pick:
+        others = neutral[speakers[neutral] != speakers[i]]  # another training speaker's neutral utterance
+        if not len(others): raise UserError(f"CopyPaste: no other training speaker than {speakers[i]} has {arm.neutral} items")
+        waves.append(copy_paste(audio[i], audio[rng.choice(others)], spec.n_samples, bool(rng.integers(2)), arm.threshold))
+    x = np.stack([audio_to_features(w, spec) for w in waves]) if waves else np.zeros((0, *spec.shape), np.float32)
+    return x.astype(np.float32), y[pick], np.asarray(waves, np.float32).reshape(len(waves), -1), pick
+
+def _added_items(arm, k, s, f, x, y, audio, spec, n_classes, seeds, ratio, fitted, fits, meta, classes=None,
+                 quality=None):
+    """What an arm adds to fold k's training side for seed s (the same count per class for every arm): features, labels,
+    their audio (None where they exist as features only) and each item's source item (-1 where it has none)"""
     counts = generated_counts(y[f.train], n_classes, ratio)
     sample_seed = 1000*s + 7*k + 1
     if isinstance(arm, AudioAugment): return _augmented_items(arm, audio, f.train, y, counts, spec, sample_seed)
+    if isinstance(arm, CopyPaste):
+        return _copy_paste_items(arm, audio, f.train, y, meta.speaker.astype(str).values, counts, spec, classes,
+                                 sample_seed)
     if isinstance(arm, ShuffledLabels):
-        xa, ya = _added_items(arm.arm, k, s, f, x, y, audio, spec, n_classes, seeds, ratio, fitted, fits, meta)
-        return xa, np.random.default_rng(sample_seed).permutation(ya)
+        xa, ya, wa, src = _added_items(arm.arm, k, s, f, x, y, audio, spec, n_classes, seeds, ratio, fitted, fits, meta,
+                                       classes, quality)
+        return xa, np.random.default_rng(sample_seed).permutation(ya), wa, src
     if isinstance(arm, Convert):
         g = _fit_arm(arm.factory, k, x[f.train], y[f.train], x[f.val], y[f.val], spec, n_classes, seeds[0], fitted,
-                     fits, meta, f)
+                     fits, meta, f, quality)
         rng = np.random.default_rng(sample_seed)
         src = np.concatenate([rng.choice(f.train[y[f.train] != c], n) for c, n in enumerate(counts) if n > 0])
         target = np.repeat(np.arange(n_classes), counts)
         gen = torch.Generator().manual_seed(sample_seed)
         xs = g.convert(torch.as_tensor(x[src]), torch.as_tensor(target), generator=gen)
-        return check_finite(torch.as_tensor(xs).float(), 'converted features').numpy(), target
-    g = _fit_arm(arm, k, x[f.train], y[f.train], x[f.val], y[f.val], spec, n_classes, seeds[0], fitted, fits, meta, f)
-    return sample_per_class(g, counts, seed=sample_seed)
+        return check_finite(torch.as_tensor(xs).float(), 'converted features').numpy(), target, None, np.full(len(src), -1)
+    g = _fit_arm(arm, k, x[f.train], y[f.train], x[f.val], y[f.val], spec, n_classes, seeds[0], fitted, fits, meta, f,
+                 quality)
+    if isinstance(g, ClassResampler):  # real items drawn again: their audio and source come with them
+        xa, ya, src = g.draw(counts, seed=sample_seed)
+        idx = f.train[src]
+        return xa, ya, None if audio is None else np.asarray(audio)[idx], idx
+    xa, ya = sample_per_class(g, counts, seed=sample_seed)
+    return xa, ya, None, np.full(len(ya), -1)
 
 # %% ../nbs/04_evaluation.ipynb #77e9c8ad
 N_VAL_SPEAKERS = 2  # validation speakers per fold: C of the functionals, model selection of the ResNet
 
-def _classifier_config(classifier, config, feature_set)->dict:
-    if classifier == 'resnet': return {'ser': config.to_dict()}
+ADDED_ITEM_NORM = ("ResNet with per-speaker input norm: items derived from a real item (resampled, augmented, "
+                   "CopyPaste) are standardised with their source speaker's band statistics; generated items with the "
+                   "pooled band statistics of the fold's training speakers")
+
+def _classifier_config(classifier, config, feature_set, voc=None, domain='round-trip')->dict:
+    if classifier == 'resnet':
+        return {'ser': config.to_dict()} | ({'added_item_norm': ADDED_ITEM_NORM} if config.input_norm == 'speaker' else {})
     return {'functionals': {'feature_set': feature_set, 'C_grid': list(C_GRID), 'refit_on_validation': True,
-                            'z_clip': Z_CLIP,
-                            'round_trip': f'features_to_audio v{ROUND_TRIP_VERSION}, 32 Griffin-Lim iterations'}}
+                            'z_clip': Z_CLIP, 'judge_domain': domain, 'vocoder': vocoder_key(voc),
+                            'round_trip': f'features_to_audio v{ROUND_TRIP_VERSION} through {voc.name}'}}
 
 @dataclass
 class BenchmarkConfig(DictConfig):
@@ -346,10 +150,16 @@ class BenchmarkConfig(DictConfig):
     seeds:tuple=(0,) # seeds (ResNet training and generator sampling; the functionals classifier is deterministic)
     ratio:float=1.0 # added items per class = ratio x real training items of that class, for every arm
     n_jobs:int=1 # worker processes for uncached functionals
+    vocoder:object=None # how features reach the functionals: 'hifigan', 'griffin-lim', a vocoder, None (the spec's default)
+    judge_domain:str='round-trip' # functionals of real items: 'natural' (recorded audio) or 'round-trip' (vocoded)
+    generator_quality:bool=True # judge every generator a fold fits on that fold's validation speakers (needs a spec)
+    quality_only:bool=False # fit and judge the arms' generators, train no classifier (choices on validation speakers)
 
     def __post_init__(self):
         if self.classifier not in CLASSIFIERS:
             raise UserError(f"unknown classifier {self.classifier!r}: choose one of {CLASSIFIERS}")
+        if self.judge_domain not in JUDGE_DOMAINS:
+            raise UserError(f"unknown judge_domain {self.judge_domain!r}: choose one of {JUDGE_DOMAINS}")
         if self.ser is None: self.ser = SERConfig.for_preset('cpu')
         elif isinstance(self.ser, dict): self.ser = SERConfig.from_dict(self.ser)
 
@@ -402,18 +212,36 @@ def run_benchmark(
         shared = set(_speakers(meta, f.test)) & set(_speakers(meta, np.concatenate([f.train, f.val])))
         if shared: raise ValueError(f"fold {k}: speakers {sorted(shared)} are on both the training and the test side")
     spec_d = spec.to_dict() if hasattr(spec, 'to_dict') else spec
-    base = {'classifier': classifier, **_classifier_config(classifier, config, feature_set), 'ratio': ratio,
+    natural = classifier == 'functionals' and bc.judge_domain == 'natural'
+    voc = benchmark_vocoder(bc.vocoder, spec) if classifier == 'functionals' else None
+    base = {'classifier': classifier, **_classifier_config(classifier, config, feature_set, voc, bc.judge_domain),
+            'ratio': ratio,
             'n_items': len(x), 'spec': spec_d, 'data': _digest(x, y), 'emogen': emogen.__version__,
             'eval_version': EVAL_VERSION}
     if classifier == 'functionals':
         if spec is None: raise ValueError("the functionals classifier needs the FeatureSpec (spec=) for the round trip")
         base['opensmile'] = _opensmile_version()
-        F = feature_functionals(x, spec, feature_set, functionals_cache, progress, n_jobs)
+        if natural and audio is None:
+            raise UserError("judge_domain='natural' trains on the recorded audio: pass audio= (`emogen prepare` keeps it)")
+        F = functionals(np.asarray(audio), spec.sr, feature_set, functionals_cache, progress, n_jobs) if natural else \
+            feature_functionals(x, spec, feature_set, functionals_cache, progress, n_jobs, vocoder=voc)
     per_speaker = classifier == 'resnet' and config.input_norm == 'speaker'
     xs = speaker_standardise(x, meta.speaker.values) if per_speaker else x  # the ResNet's inputs
     cache = Path(cache_dir) if cache_dir else None
     rows, preds, fits, fitted = [], {}, [], GeneratorStore(cache/'generators' if cache else None)
+    judge_voc = voc or (benchmark_vocoder(bc.vocoder, spec) if spec is not None else None)
+    quality = _quality_fn(x, y, folds, spec, n_classes, bc, judge_voc, audio, functionals_cache, n_jobs,
+                          F if classifier == 'functionals' else None) if bc.generator_quality and spec is not None else None
+    fit_records = cache/'generators' if cache else None
     todo = [(k, s, a) for k in range(len(folds)) if only_folds is None or k in only_folds for s in seeds for a in arms]
+    if bc.quality_only:  # the generators alone, judged on validation speakers: no test speaker is evaluated
+        if quality is None: raise UserError("quality_only needs the FeatureSpec (spec=) and generator_quality=True")
+        for k in sorted({k for k, _, _ in todo}):
+            f = folds[k]
+            for g in dict.fromkeys(g for a in arms.values() for g in _factories(a)):
+                _fit_arm(g, k, x[f.train], y[f.train], x[f.val], y[f.val], spec, n_classes, seeds[0], fitted, fits,
+                         meta, f, quality)
+        todo = []
     bar = tqdm(todo, desc=f'benchmark ({classifier})', disable=not progress)
     for k, s, name in bar:
         f, arm = folds[k], arms[name]
@@ -425,21 +253,24 @@ def run_benchmark(
         if path and path.exists() and read_json(path).get('fingerprint') == fp: r = read_json(path)
         else:
             t0 = time.time()
-            if arm is None or arm == 'specaugment': xa, ya = np.zeros((0, *x.shape[1:]), np.float32), np.zeros(0, int)
-            else: xa, ya = _added_items(arm, k, s, f, x, y, audio, spec, n_classes, seeds, ratio, fitted, fits, meta)
+            if arm is None or arm == 'specaugment':
+                xa, ya, wa, src = np.zeros((0, *x.shape[1:]), np.float32), np.zeros(0, int), None, np.zeros(0, int)
+            else: xa, ya, wa, src = _added_items(arm, k, s, f, x, y, audio, spec, n_classes, seeds, ratio, fitted, fits,
+                                                 meta, list(classes), quality)
             extra = {}
-            if classifier == 'functionals':
-                fa = feature_functionals(xa, spec, feature_set, functionals_cache, False, n_jobs) if len(xa) else \
-                     np.zeros((0, F.shape[1]), np.float32)
+            if classifier == 'functionals':  # natural domain: what has audio is heard as it is, the rest vocoded
+                fa = np.zeros((0, F.shape[1]), np.float32) if not len(xa) else \
+                     functionals(wa, spec.sr, feature_set, functionals_cache, False, n_jobs) if natural and wa is not None \
+                     else feature_functionals(xa, spec, feature_set, functionals_cache, False, n_jobs, vocoder=voc)
                 m = fit_functionals_model(np.concatenate([F[f.train], fa]), np.concatenate([y[f.train], ya]),
                                           F[f.val], y[f.val], n_classes)
                 yp, extra['C'] = m.predict_functionals(F[f.test]), m.C
+                extra['val_UA'] = m.val_UA[m.C]  # the validation speakers' UA of the C kept (before the refit)
             else:
                 cfg = dataclasses.replace(config, spec_augment=True) if arm == 'specaugment' else config
                 budget = config.budget(len(f.train))   # the same optimiser steps for every arm of the fold
-                if config.input_norm == 'speaker' and len(xa):  # added items: the training speakers' statistics
-                    mean, std = band_stats(x[f.train])
-                    xa = (xa - mean)/std
+                if config.input_norm == 'speaker' and len(xa):  # real-derived: their source speaker's; generated: pooled
+                    xa = standardise_added(xa, src, x, meta.speaker.values, f.train)
                 model, hist = fit_ser(np.concatenate([xs[f.train], xa]), np.concatenate([y[f.train], ya]), xs[f.val],
                                       y[f.val], n_classes, cfg, seed=s, spec=spec, steps=budget)
                 yp, extra['steps'] = predict_logits(model, xs[f.test]).argmax(1), int(hist.step.max())
@@ -453,9 +284,10 @@ def run_benchmark(
             if path: write_json(path, r)
         preds[(name, k, s)] = {key: r[key] for key in ('y_true', 'y_pred', 'speaker')}
         rows.append({c: r.get(c) for c in RUN_COLUMNS} | {'test_speakers': ','.join(r['test_speakers'])})
+    if fit_records is not None: fits = _kept_fits(fits, fit_records, arms, folds, only_folds, base, bc, judge_voc)
     reference = None
-    if classifier == 'functionals' and audio is not None:
-        G = functionals(np.asarray(audio), spec.sr, feature_set, functionals_cache, progress, n_jobs)
+    if classifier == 'functionals' and audio is not None and not bc.quality_only:
+        G = F if natural else functionals(np.asarray(audio), spec.sr, feature_set, functionals_cache, progress, n_jobs)
         ref = []
         for k, f in enumerate(folds):
             if only_folds is not None and k not in only_folds: continue
@@ -469,11 +301,17 @@ def run_benchmark(
     cfg = {**base, 'seeds': list(seeds), 'arms': {n: _arm_desc(a) for n, a in arms.items()}, 'skipped': notes,
            'folds': [{'test_speakers': _speakers(meta, f.test), 'val_speakers': _speakers(meta, f.val)} for f in folds],
            'generator_policy': "fitted once per fold (seed = first seed) on the fold's training speakers "
-                               "(kept in the cache folder's generators/); sampled anew per seed"}
+                               "(kept in the cache folder's generators/); sampled anew per seed",
+           'generator_quality': None if quality is None else {
+               'judge': f"openSMILE {bc.feature_set} functionals + logistic regression trained on the fold's training "
+                        f"speakers ({bc.judge_domain} domain), C chosen on its validation speakers, not refitted",
+               'vocoder': vocoder_key(judge_voc), 'judge_domain': bc.judge_domain,
+               'KID': "generated items vs the validation speakers' real items, n = the validation item count, beside "
+                      "real training items (through the same vocoder) vs the same validation items"}}
     return Benchmark(pd.DataFrame(rows), preds, list(classes), cfg, fits, reference)
 
 RUN_COLUMNS = ('classifier', 'arm', 'fold', 'seed', 'WA', 'UA', 'F1', 'precision', 'recall', 'n_train_real', 'n_added',
-               'n_test', 'C', 'steps', 'best_step', 'seconds')
+               'n_test', 'C', 'val_UA', 'steps', 'best_step', 'seconds')
 
 def _generator_kind(g)->str|None:
     "'vae' or 'diffusion' for the trained models a store keeps on disk; None for cheap ones (refitted instead)"
@@ -510,28 +348,80 @@ class GeneratorStore(dict):
         spec = args[4].to_dict() if hasattr(args[4], 'to_dict') else args[4]
         fp = _digest(key[0], seed, *args[:4], spec, emogen.__version__, EVAL_VERSION)
         path = self.folder/f'fold{key[1]}_{fp}.safetensors' if self.folder else None
-        if path and path.exists(): self[key], how = self.load(path), 'disk'
+        side = path.with_suffix('.json') if path else None  # how long it trained, beside its weights
+        if path and path.exists():
+            self[key], how = self.load(path), 'disk'
+            for a, v in (read_json(side) if side.exists() else {}).items(): setattr(self[key], a, v)
         else:
             self[key], how = factory(*args, seed), 'fitted'
             if path and _generator_kind(self[key]):  # cheap ones (resample, Gaussian) are refitted
                 path.parent.mkdir(parents=True, exist_ok=True)
                 self.save(self[key], path)
+                trained = {a: getattr(self[key], a) for a in ('steps_trained', 'epochs_trained')
+                           if getattr(self[key], a, None) is not None}
+                if trained: write_json(side, trained)
         return self[key], how
 
-def _fit_arm(arm, k, xtr, ytr, xva, yva, spec, n_classes, seed, fitted, fits, meta, f):
+def _quality_fn(x, y, folds, spec, n_classes, bc, voc, audio, functionals_cache, n_jobs, F=None):
+    """`quality(k, generator) -> dict`: a generator of fold k on that fold's validation speakers (`validation_quality`),
+    judged by functionals of the benchmark's domain trained on the fold's training speakers (C chosen on validation)"""
+    judges = {}
+    def real_functionals():
+        if F is not None: return F
+        if bc.judge_domain == 'natural':
+            if audio is None: raise UserError("judge_domain='natural' judges generators against recorded audio: pass audio=")
+            return functionals(np.asarray(audio), spec.sr, bc.feature_set, functionals_cache, False, n_jobs)
+        return feature_functionals(x, spec, bc.feature_set, functionals_cache, False, n_jobs, vocoder=voc)
+    def quality(k, g)->dict:
+        f = folds[k]
+        if k not in judges:
+            FF = real_functionals()
+            m = fit_functionals_model(FF[f.train], y[f.train], FF[f.val], y[f.val], n_classes, refit=False)
+            judges[k] = (Judge(m, spec, bc.feature_set, functionals_cache, False, voc, bc.judge_domain),
+                         m.standardise(FF[f.val]))
+        judge, e_val = judges[k]
+        xg, yg = sample_per_class(g, np.bincount(y[f.val], minlength=n_classes), seed=10_000 + k)
+        ref = np.sort(np.random.default_rng(k).choice(f.train, len(f.val), replace=len(f.train) < len(f.val)))
+        return validation_quality(judge, xg, yg, e_val, x[ref], seed=k)
+    return quality
+
+def _kept_fits(fits, folder, arms, folds, only_folds, base, bc, voc)->list:
+    "`fits` written to `folder` (one JSON per fold and factory), then those of earlier calls added: a resumed run keeps them"
+    fp = lambda k, key: _digest(base['data'], base['spec'], key, k, bc.judge_domain, bc.generator_quality,
+                                vocoder_key(voc) if voc is not None else None, emogen.__version__, EVAL_VERSION)
+    name = lambda k, key: folder/f'fit_fold{k}_{_digest(key)}.json'
+    for r in fits:
+        folder.mkdir(parents=True, exist_ok=True)
+        write_json(name(r['fold'], r['factory']), {**r, 'fingerprint': fp(r['fold'], r['factory'])})
+    have, out = {(r['fold'], r['factory']) for r in fits}, list(fits)
+    keys = list(dict.fromkeys(_key(g) for a in arms.values() for g in _factories(a)))
+    for k in range(len(folds)):
+        if only_folds is not None and k not in only_folds: continue
+        for key in keys:
+            path = name(k, key)
+            if (k, key) in have or not path.exists(): continue
+            r = read_json(path)
+            if r.pop('fingerprint', None) == fp(k, key): out.append(r)
+    return sorted(out, key=lambda r: (r['fold'], r['factory']))
+
+def _sampler(factory, g):
+    "What the arms sample from: a diffusion model with the factory's sampling steps and guidance bound"
+    return DiffusionSampler(g, factory.steps, factory.guidance) if hasattr(factory, 'steps') and hasattr(g, 'refine') else g
+
+def _fit_arm(arm, k, xtr, ytr, xva, yva, spec, n_classes, seed, fitted, fits, meta, f, quality=None):
     def get(factory):
         key = (_key(factory), k)
         g, how = fitted.fit(key, factory, (xtr, ytr, xva, yva, spec, n_classes), seed)
         if how != 'memory':
+            trained = {a: getattr(g, a) for a in ('steps_trained', 'epochs_trained') if getattr(g, a, None) is not None}
             fits.append({'fold': k, 'factory': _key(factory), 'n_train': len(xtr), 'from_cache': how == 'disk',
                          'train_speakers': _speakers(meta, f.train), 'val_speakers': _speakers(meta, f.val),
-                         'test_speakers': _speakers(meta, f.test)})
+                         'test_speakers': _speakers(meta, f.test), **trained,
+                         **(quality(k, _sampler(factory, g)) if quality else {})})
         return g
     if isinstance(arm, Refine):
         return RefinedGenerator(get(arm.vae), get(arm.diffusion), arm.strength, arm.steps, arm.guidance)
-    g = get(arm)
-    if hasattr(arm, 'steps') and hasattr(g, 'refine'): return DiffusionSampler(g, arm.steps, arm.guidance)
-    return g
+    return _sampler(arm, get(arm))
 
 # %% ../nbs/04_evaluation.ipynb #50e2673c
 def _per_fold(bench:Benchmark, metric:str)->pd.DataFrame:
@@ -656,9 +546,12 @@ def protocol_note(
     folds = '; '.join('/'.join(f['test_speakers']) for f in c['folds'])
     if c['classifier'] == 'functionals':
         f = c['functionals']
-        clf = (f"classifier: openSMILE {f['feature_set']} functionals of every item after the FeatureSpec round trip "
-               f"(log-mel -> Griffin-Lim audio), standardised, class-balanced logistic regression with C chosen on the "
-               f"validation speakers and refitted on training + validation speakers")
+        voc = f.get('vocoder', {}).get('vocoder', 'griffin-lim')
+        heard = (f"the recorded audio of real items (natural domain) and of added items made from real audio, "
+                 f"generated items vocoded by {voc}" if f.get('judge_domain') == 'natural' else
+                 f"every item after the round trip (log-mel -> {voc} audio)")
+        clf = (f"classifier: openSMILE {f['feature_set']} functionals of {heard}, standardised, class-balanced logistic "
+               f"regression with C chosen on the validation speakers and refitted on training + validation speakers")
     else:
         s = c['ser']
         kept = ('its weights at the end of the step budget' if s.get('select') == 'last' else
@@ -677,6 +570,7 @@ def table5(
     corpus:str|None=None, # for the paper's figures
     baseline:str='real', # the arm compared with
     n_boot:int=5000, # cluster-bootstrap resamples
+    arms:dict|None=None, # the arms run (name -> arm): their generators' quality is shown beside them
 )->pd.DataFrame:
     "Table 5 form: WA and UA per arm (mean over folds, seed sd), the difference to real-only with its t-interval and p"
     sm = summarize(bench, ('WA', 'UA'))
@@ -696,6 +590,8 @@ def table5(
                               f"{d.loc[a, 'Wilcoxon p']:.3f} ({d.loc[a, 'Holm p']:.3f})" for a in sm.index]
     better = lambda a: f"{int(d.loc[a, 'folds better'])}/{int(d.loc[a, 'folds'])}"
     t['folds better'] = ['—' if a == baseline or a not in d.index else better(a) for a in sm.index]
+    if arms is not None and len(generator_quality_summary(bench)):  # the generators' quality beside their arms
+        t['generator (val KID, real ref; judge UA)'] = [_arm_quality(bench, arms.get(a)) for a in sm.index]
     paper = PAPER_TABLE5.get((corpus or '').lower())
     if paper:
         for m in ('WA', 'UA'):
@@ -703,6 +599,26 @@ def table5(
             theirs = lambda a: paper[m][0] if a == baseline else paper[m][1] if a in ours else ''
             t[f'{m} % (paper, theirs)'] = [theirs(a) for a in sm.index]
     return t
+
+def generator_quality_summary(
+    bench:Benchmark, # from `run_benchmark`
+)->pd.DataFrame:
+    "Per generator factory, mean over folds: steps trained, validation-speaker KID beside its real reference, judge UA (%)"
+    q = bench.generator_quality
+    if not len(q) or 'KID_val' not in q: return pd.DataFrame()
+    g = q.groupby('factory', sort=False)
+    out = pd.DataFrame({'folds': g.fold.nunique()})
+    if 'steps_trained' in q: out['steps trained (mean)'] = g.steps_trained.mean()
+    out['val KID (mean)'], out['val KID real ref (mean)'] = g.KID_val.mean(), g.KID_val_real_ref.mean()
+    out['judge UA % (mean)'] = 100*g.judge_UA_intended.mean()
+    return out
+
+def _arm_quality(bench:Benchmark, arm)->str:
+    "The generator quality of an arm's factories, for the arm table: 'val KID x (real y), judge UA z %'"
+    sq = generator_quality_summary(bench)
+    keys = [_key(g) for g in _factories(arm)]
+    return '; '.join(f"val KID {sq.loc[k, 'val KID (mean)']:.3g} (real {sq.loc[k, 'val KID real ref (mean)']:.3g}), "
+                     f"judge UA {sq.loc[k, 'judge UA % (mean)']:.0f} %" for k in keys if k in sq.index)
 
 def table12(
     bench:Benchmark, # from `run_benchmark`
@@ -717,7 +633,7 @@ def table12(
 
 # %% ../nbs/04_evaluation.ipynb #8ec3f8f8
 METRICS_COLUMNS = ['classifier', 'arm', 'fold', 'test_speakers', 'seed', 'UA', 'WA', 'F1', 'precision', 'recall',
-                   'n_test', 'n_train_real', 'n_added', 'C', 'steps', 'best_step']
+                   'n_test', 'n_train_real', 'n_added', 'C', 'val_UA', 'steps', 'best_step']
 
 def metrics_table(
     bench:Benchmark, # from `run_benchmark`
@@ -731,6 +647,7 @@ def write_report(
     folder:str|Path, # where the files go
     corpus:str|None=None, # corpus name (for the paper's figures)
     n_boot:int=5000, # cluster-bootstrap resamples
+    arms:dict|None=None, # the arms run: their generators' quality goes beside them in table5
 )->Path:
     "Write metrics.csv (one row per run, no timings: reproducible bit for bit), metrics.json and the CSV tables"
     folder = Path(folder)
@@ -738,18 +655,21 @@ def write_report(
     sm = summarize(bench)
     diffs = {m: paired_differences(bench, m, n_boot=n_boot) for m in ('WA', 'UA', 'F1')}
     tables = {'metrics': metrics_table(bench), 'runs': bench.runs, 'summary': sm,
-              'table5': table5(bench, corpus, n_boot=n_boot), 'table12': table12(bench),
+              'table5': table5(bench, corpus, n_boot=n_boot, arms=arms), 'table12': table12(bench),
+              'generator_quality': bench.generator_quality, 'generator_quality_summary': generator_quality_summary(bench),
               **{f'differences_{m}': d for m, d in diffs.items()}}
     for a in bench.runs.arm.unique(): tables[f'confusion_{a}'] = pooled_confusion(bench, a)
     for name, t in tables.items():
-        with atomic_path(folder/f'{name}.csv') as tmp: t.to_csv(tmp, index=name not in ('runs', 'metrics'))
+        with atomic_path(folder/f'{name}.csv') as tmp:
+            t.to_csv(tmp, index=name not in ('runs', 'metrics', 'generator_quality'))
     ref = bench.reference
     write_json(folder/'metrics.json', {
         'corpus': corpus, 'classes': bench.classes, 'config': bench.config, 'spec': bench.config.get('spec'),
         'protocol': protocol_note(bench), 'paper_note': PAPER_NOTE, 'summary': sm.reset_index().to_dict('records'),
         'differences': {m: d.reset_index().to_dict('records') for m, d in diffs.items()},
         'original_audio_UA_mean_over_folds': None if ref is None or not len(ref) else float(100*ref.UA.mean()),
-        'generator_fits': bench.fits, 'versions': library_versions()})
+        'generator_fits': bench.fits, 'generator_quality': generator_quality_summary(bench).reset_index().to_dict('records'),
+        'versions': library_versions()})
     return folder
 
 def library_versions()->dict:
@@ -786,7 +706,8 @@ def _choose_arms(arms:str, all_arms:dict, notes:dict)->dict:
     for a in names:
         base = a[:-len('-shuffled')] if a.endswith('-shuffled') else a
         if a in all_arms: chosen[a] = all_arms[a]
-        elif base in all_arms and all_arms[base] is not None and not isinstance(all_arms[base], (str, AudioAugment)):
+        elif base in all_arms and all_arms[base] is not None and not isinstance(all_arms[base], (str, AudioAugment,
+                                                                                                 CopyPaste)):
             chosen[a] = ShuffledLabels(all_arms[base])
         elif a in notes: raise UserError(f"arm {a!r} is not available: {notes[a]}")
         else: raise UserError(f"unknown arm {a!r}: choose from {', '.join(all_arms)} (or GENERATOR-shuffled), or 'all'")
@@ -811,11 +732,15 @@ def evaluate_cli(
     generator_epochs:int=None, # cap the generators' training epochs (compute-limited runs)
     generator_steps:int=None, # cap the diffusion model's optimiser steps (compute-limited runs)
     only_folds:str=None, # comma-separated fold indices (0 = first) to compute now: split one run between processes
+    vocoder:str=None, # hifigan or griffin-lim: how features reach the functionals (default: by the features and the extra)
+    judge_domain:str='round-trip', # functionals classifier trained on recorded audio (natural) or vocoded (round-trip)
+    quality_only:bool=False, # fit the arms' generators and judge them on validation speakers only (generator_quality.csv)
     quiet:bool=False, # no progress bars
 ):
     "The speaker-independent augmentation benchmark on a prepared corpus; writes metrics.csv, metrics.json and tables"
     for opt, v, ok in (('preset', preset, RUN_PRESETS), ('classifier', classifier, CLASSIFIERS),
-                       ('feature-set', feature_set, FEATURE_SETS)):
+                       ('feature-set', feature_set, FEATURE_SETS), ('judge-domain', judge_domain, JUDGE_DOMAINS),
+                       ('vocoder', vocoder or 'hifigan', VOCODERS)):
         if v not in ok: raise UserError(f"unknown --{opt} {v!r}: choose one of {', '.join(ok)}")
     try: feats = load_features(out, corpus, features)
     except FileNotFoundError:
@@ -834,11 +759,19 @@ def evaluate_cli(
     folder = experiment_dir(out, run or f'evaluate-{corpus}-{features}-{classifier}')
     cfg = BenchmarkConfig(classifier, SERConfig.for_preset(p['ser']), feature_set, n_folds, max_folds=folds,
                           only_folds=only, seeds=tuple(range(seed, seed + n_seeds)), ratio=ratio,
-                          n_jobs=jobs or default_jobs())
+                          n_jobs=jobs or default_jobs(), vocoder=vocoder, judge_domain=judge_domain,
+                          quality_only=quality_only)
     bench = run_benchmark(feats.x, feats.meta, feats.classes, feats.spec, chosen, cfg, cache_dir=folder/'runs',
                           functionals_cache=Path(out)/'cache'/'functionals', audio=feats.audio, notes=notes,
                           progress=not quiet)
-    write_report(bench, folder, corpus)
+    if quality_only:  # no classifier ran: the generators' quality and the configuration only
+        folder.mkdir(parents=True, exist_ok=True)
+        bench.generator_quality.to_csv(folder/'generator_quality.csv', index=False)
+        write_json(folder/'metrics.json', {'corpus': corpus, 'config': bench.config, 'spec': bench.config.get('spec'),
+                                           'generator_fits': bench.fits, 'versions': library_versions()})
+        print(generator_quality_summary(bench).to_string())
+        return folder
+    write_report(bench, folder, corpus, arms=chosen)
     cols = ['folds', 'seeds', 'UA mean over folds', 'UA seed std', 'UA pooled', 'WA mean over folds']
     print(summarize(bench)[cols].to_string())
     if bench.reference is not None and len(bench.reference):
@@ -847,3 +780,68 @@ def evaluate_cli(
         if arms == 'all' or a in arms.split(','): print(f'{a}: {why}')
     print(f'report: {os.path.relpath(folder, out)} in the workspace')
     return folder
+
+# %% ../nbs/04_evaluation.ipynb #80305bad
+def cluster_sign_flip(
+    d, # one difference per test speaker (points)
+    clusters, # the cluster of each speaker (speakers sharing a fold's generators and classifier)
+    level:float=0.95, # interval coverage
+    margin:float|None=None, # equivalence margin (TOST): shown when the (1 - 2 x 0.05) interval lies inside +-margin
+    n_perm:int=20000, # sign patterns beyond `emogen.stats.sign_flip_test`'s exact limit
+    seed:int=0, # Monte Carlo sign patterns
+)->dict:
+    "Mean over speakers, p of the sign-flip test over whole clusters, the interval inverting it and (with margin) TOST"
+    d, c = np.asarray(d, float), np.asarray(clusters).astype(str)
+    ids = np.unique(c)
+    m, S = np.array([(c == i).sum() for i in ids]), np.array([d[c == i].sum() for i in ids])
+    p = lambda delta: sign_flip_test((S - m*delta)*len(ids)/len(d), n_perm, seed)['p']  # H0: the true mean is delta
+    def interval(lvl):
+        ends = []
+        for side in (-1, 1):
+            inside, outside = d.mean(), d.mean() + side*(10*d.std() + 1)
+            if p(outside) > 1 - lvl: ends.append(side*np.inf); continue  # too few clusters to ever reject
+            for _ in range(30):
+                mid = (inside + outside)/2
+                inside, outside = (mid, outside) if p(mid) > 1 - lvl else (inside, mid)
+            ends.append(float(inside))
+        return ends
+    lo, hi = interval(level)
+    out = {'mean': float(d.mean()), 'p': p(0.0), 'lo': lo, 'hi': hi, 'speakers': len(d), 'clusters': len(ids)}
+    if margin is not None:
+        lo90, hi90 = interval(0.90)
+        out |= {'margin': margin, 'lo90': lo90, 'hi90': hi90, 'equivalent': bool(-margin < lo90 and hi90 < margin)}
+    return out
+
+def chosen_arm_differences(
+    bench:Benchmark, # from `run_benchmark` (functionals: its runs record `val_UA`)
+    candidates:list, # the arms to choose from, in order of preference for ties
+    baseline:str='real', # the arm compared with
+    metric:str='UA', # per-speaker metric
+)->pd.DataFrame:
+    "Per test speaker: the arm chosen in its fold on the validation speakers (best mean val_UA) and its difference to `baseline` (points)"
+    r, rows = bench.runs, []
+    val = r[r.arm.isin(candidates)].groupby(['fold', 'arm']).val_UA.mean()
+    for k in sorted(r.fold.unique()):
+        arm = max(candidates, key=lambda a: (val.get((k, a), -np.inf), -candidates.index(a)))
+        per = {a: {} for a in (arm, baseline)}
+        for (a, kk, s), pr in bench.preds.items():
+            if kk != k or a not in per: continue
+            spk = np.asarray(pr['speaker'])
+            for sp in np.unique(spk):
+                i = spk == sp
+                per[a].setdefault(sp, []).append(classification_metrics(np.asarray(pr['y_true'])[i],
+                                                  np.asarray(pr['y_pred'])[i], len(bench.classes))[metric])
+        rows += [{'fold': k, 'speaker': sp, 'arm': arm, 'val_UA': val.get((k, arm), np.nan),
+                  'd': 100*(np.mean(v) - np.mean(per[baseline][sp]))} for sp, v in per[arm].items()]
+    return pd.DataFrame(rows)
+
+def pooled_primary(
+    benches:dict, # corpus -> Benchmark
+    candidates:list, # the generative arms the primary arm is chosen from, per fold
+    baseline:str='real', # the arm compared with
+    margin:float=2.0, # TOST margin (points)
+)->tuple[dict, pd.DataFrame]:
+    "The pre-registered primary test: per-fold chosen arm vs `baseline`, speakers of all corpora pooled, clusters = folds"
+    t = pd.concat([chosen_arm_differences(b, candidates, baseline).assign(corpus=c) for c, b in benches.items()],
+                  ignore_index=True)
+    return cluster_sign_flip(t.d.values, t.corpus + '-' + t.fold.astype(str), margin=margin), t

@@ -21,8 +21,8 @@ from .preprocessing import feature_spec, features_to_audio
 from .vocoder import as_vocoder
 from .corpora import read_corpus, CORPORA, DIGIT_CORPORA, CorpusError
 from .dataset import prepare_corpus, load_features, speaker_folds, LONG_MODES
-from .evaluation import (run_benchmark, vae_factory, diffusion_factory, Refine, fit_resample, write_report,
-                               N_VAL_SPEAKERS, library_versions)
+from .evaluation import run_benchmark, write_report, N_VAL_SPEAKERS, library_versions
+from .arms import vae_factory, diffusion_factory, Refine, fit_resample
 from .ser import SERConfig
 from .quality import generation_quality
 from .vae import fit_vae, VAEConfig, load_vae, plot_sample_grid

@@ -9,41 +9,50 @@ import numpy as np
 import pandas as pd
 from .stats import classification_metrics, nn_distance
 from .preprocessing import audio_to_features
-from .ser import round_trip_audio, feature_functionals, functionals, fit_functionals_model, FunctionalsModel
+from .ser import (round_trip_audio, feature_functionals, functionals, fit_functionals_model, FunctionalsModel,
+                        benchmark_vocoder, vocoder_key)
 
 # %% auto #0
-__all__ = ['Judge', 'fit_judge', 'kid', 'judge_quality', 'generation_quality']
+__all__ = ['JUDGE_DOMAINS', 'Judge', 'fit_judge', 'kid', 'judge_quality', 'validation_quality', 'generation_quality']
 
 # %% ../nbs/04c_quality.ipynb #5ad2d02b
+JUDGE_DOMAINS = ('natural', 'round-trip')
+
 @dataclass
 class Judge:
-    "A functionals classifier trained on real training speakers in the round-trip domain: it judges generated speech"
+    "A functionals classifier trained on real training speakers: it judges generated speech heard through `vocoder`"
     model:FunctionalsModel # the fitted classifier
     spec:object # FeatureSpec of the features it takes
     feature_set:str='ComParE_2016' # openSMILE functionals set
     cache_dir:object=None # the functionals cache
     progress:bool=False # progress bars
+    vocoder:object=None # the vocoder features reach it through (None: `benchmark_vocoder(None, spec)`)
+    domain:str='round-trip' # what it was trained on: 'natural' (recorded audio) or 'round-trip' (vocoded features)
+    def __post_init__(self): self.vocoder = benchmark_vocoder(self.vocoder, self.spec)
     def functionals(self,
                     x, # normalised log-mel features (N, n_mels, n_frames)
                    )->np.ndarray:
-        "Round-trip functionals of features `x`"
-        return feature_functionals(x, self.spec, self.feature_set, self.cache_dir, self.progress)
+        "Functionals of features `x` sent through the vocoder"
+        return feature_functionals(x, self.spec, self.feature_set, self.cache_dir, self.progress, vocoder=self.vocoder)
     def embed(self,
               x, # normalised log-mel features (N, n_mels, n_frames)
              )->np.ndarray:
-        "Standardised round-trip functionals (N, D) of features `x`: the space KID is measured in"
+        "Standardised functionals (N, D) of features `x` through the vocoder: the space KID is measured in"
         return self.model.standardise(self.functionals(x))
     def predict(self,
                 x, # normalised log-mel features (N, n_mels, n_frames)
                )->np.ndarray:
-        "Labels of features `x` (through the round trip)"
+        "Labels of features `x` (through the vocoder)"
         return self.model.predict_functionals(self.functionals(x))
     def predict_audio(self,
                       audio, # waveforms (list of 1-D arrays or (N, samples))
                       sr:int, # their sample rate (Hz)
                      )->np.ndarray:
-        "Labels of waveforms (no round trip: use it to measure the domain gap)"
+        "Labels of waveforms (no vocoder: use it to measure the domain gap)"
         return self.model.predict_functionals(functionals(audio, sr, self.feature_set, self.cache_dir, self.progress))
+    def info(self)->dict:
+        "What the judge is, for artefacts: domain, vocoder, functionals set, C"
+        return {'domain': self.domain, 'vocoder': vocoder_key(self.vocoder), 'feature_set': self.feature_set, 'C': self.C}
     @property
     def C(self)->float: return self.model.C
 
@@ -52,18 +61,31 @@ def fit_judge(
     y_train, # their int labels
     x_val, # validation speakers' items: C of the logistic regression is chosen on them
     y_val, # their labels
-    spec, # FeatureSpec (for the round trip)
+    spec, # FeatureSpec (for the vocoder)
     n_classes:int, # number of classes
     feature_set:str='ComParE_2016', # openSMILE functionals set
     cache_dir=None, # functionals cache (per item)
     progress:bool=False, # progress bars
     n_jobs:int=1, # worker processes for uncached items
     refit:bool=True, # refit the chosen C on training + validation speakers
+    vocoder=None, # 'hifigan', 'griffin-lim', a vocoder, or None (the default of `spec`)
+    domain:str='round-trip', # 'natural': trained on the recorded audio; 'round-trip': on the features through the vocoder
+    audio_train=None, # the training items' recorded audio (domain='natural')
+    audio_val=None, # the validation items' recorded audio (domain='natural')
 )->Judge:
-    "Train the judge: round trip -> openSMILE functionals -> standardise -> class-balanced logistic regression"
-    ff = lambda x: feature_functionals(x, spec, feature_set, cache_dir, progress, n_jobs)
-    m = fit_functionals_model(ff(x_train), y_train, ff(x_val), y_val, n_classes, refit=refit)
-    return Judge(m, spec, feature_set, cache_dir, progress)
+    "Train the judge: functionals (of recorded audio, or of features through the vocoder) -> logistic regression"
+    if domain not in JUDGE_DOMAINS: raise ValueError(f"domain must be one of {JUDGE_DOMAINS}, not {domain!r}")
+    voc = benchmark_vocoder(vocoder, spec)
+    if domain == 'natural':
+        if audio_train is None or audio_val is None:
+            raise ValueError("a judge of the natural domain is trained on recorded audio: pass audio_train and audio_val")
+        ff = lambda a: functionals(a, spec.sr, feature_set, cache_dir, progress, n_jobs)
+        f_train, f_val = ff(audio_train), ff(audio_val)
+    else:
+        ff = lambda x: feature_functionals(x, spec, feature_set, cache_dir, progress, n_jobs, vocoder=voc)
+        f_train, f_val = ff(x_train), ff(x_val)
+    m = fit_functionals_model(f_train, y_train, f_val, y_val, n_classes, refit=refit)
+    return Judge(m, spec, feature_set, cache_dir, progress, voc, domain)
 
 # %% ../nbs/04c_quality.ipynb #feb427f2
 def _poly_kernel(a, b): return (a @ b.T/a.shape[1] + 1.0)**3
@@ -147,6 +169,23 @@ def judge_quality(
                  'judge_UA': ua_orig, 'nn_ratio': float('nan')})
     rows += [row(k, x, y) for k, (x, y) in sets.items()]
     return pd.DataFrame(rows).set_index('set')
+
+def validation_quality(
+    judge:Judge, # trained on a fold's training speakers, C chosen on its validation speakers (not refitted on them)
+    x_gen, # (n, n_mels, n_frames) generated features
+    y_gen, # (n,) the emotions they were asked for
+    e_val, # (n, D) the validation speakers' real items in the judge's space (`Judge.model.standardise` of their functionals)
+    x_ref, # (n, n_mels, n_frames) real training items: the real-vs-real reference, heard through the same vocoder
+    seed:int=0, # KID pairing
+)->dict:
+    "A fold's generator on its validation speakers, at equal n: KID of its items and of real training items (the reference) to their real items, judge UA on the intended emotions"
+    if not len(x_gen) == len(e_val) == len(x_ref):
+        raise ValueError(f"equal n: got {len(x_gen)} generated, {len(e_val)} validation and {len(x_ref)} reference items")
+    kg, kg_se = kid(judge.embed(x_gen), e_val, seed=seed)
+    kr, kr_se = kid(judge.embed(x_ref), e_val, seed=seed)
+    ua = classification_metrics(np.asarray(y_gen, int), judge.predict(x_gen), judge.model.n_classes)['UA']
+    return {'n_val': len(e_val), 'KID_val': kg, 'KID_val_se': kg_se, 'KID_val_real_ref': kr, 'KID_val_real_ref_se': kr_se,
+            'judge_UA_intended': ua}
 
 # %% ../nbs/04c_quality.ipynb #8601a14e
 def _round_trip_mse(x, spec)->np.ndarray:

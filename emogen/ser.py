@@ -17,13 +17,15 @@ from threadpoolctl import threadpool_limits
 import emogen
 from .core import get_device, seed_everything, atomic_path, DictConfig, EMA, save_checkpoint
 from .preprocessing import features_to_audio, ROUND_TRIP_VERSION
+from .vocoder import as_vocoder
 from .stats import classification_metrics
 
 # %% auto #0
 __all__ = ['EVAL_VERSION', 'FEATURE_SETS', 'Z_CLIP', 'C_GRID', 'RESNET_LAYERS', 'INPUT_NORMS', 'SELECTIONS', 'default_jobs',
-           'functionals', 'round_trip_audio', 'feature_functionals', 'FunctionalsModel', 'fit_functionals_model',
-           'BasicBlock', 'Bottleneck', 'SERResNet', 'SEREnsemble', 'spec_augment', 'mixup', 'SERConfig', 'band_stats',
-           'speaker_standardise', 'class_weights', 'ser_step_fn', 'WeightAverage', 'fit_ser', 'predict_logits', 'embed']
+           'functionals', 'benchmark_vocoder', 'vocoder_key', 'round_trip_audio', 'feature_functionals',
+           'FunctionalsModel', 'fit_functionals_model', 'BasicBlock', 'Bottleneck', 'SERResNet', 'SEREnsemble',
+           'spec_augment', 'mixup', 'SERConfig', 'band_stats', 'speaker_standardise', 'standardise_added',
+           'class_weights', 'ser_step_fn', 'WeightAverage', 'fit_ser', 'predict_logits', 'embed']
 
 # %% ../nbs/04b_ser.ipynb #02c06b85
 EVAL_VERSION = '3'  # version of the evaluation stage: part of every cache key it writes (bump when results change)
@@ -133,26 +135,44 @@ def functionals(
     return np.stack(out) if out else np.zeros((0, 0), np.float32)
 
 # %% ../nbs/04b_ser.ipynb #487c0be6
-def _round_trip_one(x, spec, n_iter:int)->np.ndarray: return features_to_audio(x, spec, n_iter=n_iter)
+def _round_trip_one(x, spec, vocoder)->np.ndarray: return features_to_audio(x, spec, vocoder=vocoder)
 
 def _spec_key(spec)->dict: return spec.to_dict() if hasattr(spec, 'to_dict') else dict(spec)
+
+def benchmark_vocoder(
+    vocoder=None, # a vocoder, 'hifigan', 'griffin-lim', or None: `emogen.vocoder.default_vocoder(spec)`
+    spec=None, # the features it will vocode
+    n_iter:int=32, # Griffin-Lim iterations (when the vocoder is Griffin-Lim)
+):
+    "The vocoder that sends features to the judge: `as_vocoder`, with Griffin-Lim for the `emogen` framing by default"
+    if vocoder is None and getattr(spec, 'framing', None) == 'centred': vocoder = 'griffin-lim'
+    return as_vocoder(vocoder, spec, n_iter)
+
+def vocoder_key(
+    vocoder, # a vocoder object (`benchmark_vocoder`)
+)->dict:
+    "What a vocoder's output depends on (its `info()`: name, iterations and seed, or weights and their SHA-256)"
+    return vocoder.info()
 
 def round_trip_audio(
     x, # normalised log-mel features (N, n_mels, n_frames)
     spec, # their FeatureSpec (with its statistics)
-    cache_dir=None, # per-item cache, keyed by the item's bytes, the spec, n_iter and the versions
+    cache_dir=None, # per-item cache, keyed by the item's bytes, the spec, the vocoder and the versions
     progress:bool=True, # progress bar
     n_jobs:int=1, # worker processes
-    n_iter:int=32, # Griffin-Lim iterations (`emogen.preprocessing.features_to_audio`)
+    n_iter:int=32, # Griffin-Lim iterations (when the vocoder is Griffin-Lim)
+    vocoder=None, # 'hifigan', 'griffin-lim', a vocoder, or None (`benchmark_vocoder`: the default of `spec`)
 )->list:
-    "Features -> audio by the FeatureSpec inverse (Griffin-Lim): how spectrograms, generated or real, reach the judge"
+    "Features -> audio through the vocoder: how spectrograms, generated or real, reach the judge"
+    voc = benchmark_vocoder(vocoder, spec, n_iter)
     items = [np.asarray(xi, np.float32) for xi in np.asarray(x, np.float32)]
-    keys = [_digest(xi, _spec_key(spec), n_iter, emogen.__version__, ROUND_TRIP_VERSION, EVAL_VERSION) for xi in items]
-    return _cached_items(items, keys, functools.partial(_round_trip_one, spec=spec, n_iter=n_iter), cache_dir, n_jobs,
-                         progress, 'Griffin-Lim round trip')
+    keys = [_digest(xi, _spec_key(spec), vocoder_key(voc), emogen.__version__, ROUND_TRIP_VERSION, EVAL_VERSION)
+            for xi in items]
+    return _cached_items(items, keys, functools.partial(_round_trip_one, spec=spec, vocoder=voc), cache_dir, n_jobs,
+                         progress, f'{voc.name} round trip')
 
-def _feature_functionals_one(x, spec, n_iter:int, feature_set:str)->np.ndarray:
-    return _functionals_one(features_to_audio(x, spec, n_iter=n_iter), spec.sr, feature_set)
+def _feature_functionals_one(x, spec, vocoder, feature_set:str)->np.ndarray:
+    return _functionals_one(features_to_audio(x, spec, vocoder=vocoder), spec.sr, feature_set)
 
 def feature_functionals(
     x, # normalised log-mel features (N, n_mels, n_frames)
@@ -161,16 +181,18 @@ def feature_functionals(
     cache_dir=None, # per-item cache of the functionals (the audio is not kept)
     progress:bool=True, # progress bar
     n_jobs:int=1, # worker processes
-    n_iter:int=32, # Griffin-Lim iterations
+    n_iter:int=32, # Griffin-Lim iterations (when the vocoder is Griffin-Lim)
+    vocoder=None, # 'hifigan', 'griffin-lim', a vocoder, or None (`benchmark_vocoder`: the default of `spec`)
 )->np.ndarray:
-    "openSMILE functionals of features sent through the round trip, (N, D): the judge's and the benchmark's input"
+    "openSMILE functionals of features sent through the vocoder, (N, D): the judge's and the benchmark's input"
     if feature_set not in FEATURE_SETS:
         raise ValueError(f"feature_set must be one of {FEATURE_SETS}, not {feature_set!r}")
+    voc = benchmark_vocoder(vocoder, spec, n_iter)
     items = [np.asarray(xi, np.float32) for xi in np.asarray(x, np.float32)]
-    keys = [_digest(xi, _spec_key(spec), n_iter, feature_set, _opensmile_version(), emogen.__version__,
+    keys = [_digest(xi, _spec_key(spec), vocoder_key(voc), feature_set, _opensmile_version(), emogen.__version__,
                     ROUND_TRIP_VERSION, EVAL_VERSION) for xi in items]
-    fn = functools.partial(_feature_functionals_one, spec=spec, n_iter=n_iter, feature_set=feature_set)
-    out = _cached_items(items, keys, fn, cache_dir, n_jobs, progress, f'round trip + {feature_set}')
+    fn = functools.partial(_feature_functionals_one, spec=spec, vocoder=voc, feature_set=feature_set)
+    out = _cached_items(items, keys, fn, cache_dir, n_jobs, progress, f'{voc.name} round trip + {feature_set}')
     return np.stack(out) if out else np.zeros((0, 0), np.float32)
 
 # %% ../nbs/04b_ser.ipynb #54d58550
@@ -459,6 +481,25 @@ def speaker_standardise(
         i = speakers == s
         mean, std = band_stats(x[i])
         out[i] = (x[i] - mean)/std
+    return out
+
+def standardise_added(
+    xa, # (M, n_mels, n_frames) items added to a training set
+    src, # (M,) index into `x` of each added item's source item; -1 for a generated item (no source)
+    x, # (N, n_mels, n_frames) the corpus's features
+    speakers, # (N,) the speaker of each item of `x`
+    train, # indices of the fold's training items (the pooled statistics of generated items)
+)->np.ndarray:
+    "Added items per band: real-derived ones with their source speaker's `band_stats`, generated ones with the training items' pooled ones"
+    xa, src, speakers = np.asarray(xa, np.float32), np.asarray(src, int), np.asarray(speakers).astype(str)
+    out, gen = np.empty_like(xa), src < 0
+    if gen.any():
+        mean, std = band_stats(x[train])
+        out[gen] = (xa[gen] - mean)/std
+    src_spk = np.where(gen, '', speakers[np.maximum(src, 0)])
+    for s in np.unique(src_spk[~gen]):
+        mean, std = band_stats(x[speakers == s])  # the same statistics `speaker_standardise` gives that speaker's items
+        out[src_spk == s] = (xa[src_spk == s] - mean)/std
     return out
 
 # %% ../nbs/04b_ser.ipynb #a97329eb
