@@ -21,7 +21,7 @@ Stages (each cached in --work, so a killed run resumes where it stopped):
 
 Usage: EMOGEN_REAL_DATA=DIR OMP_NUM_THREADS=1 python bench/enhancement2.py [--out results/enhancement-mask]
        [--work /tmp/emogen-enh2] [--mask-steps 400] [--segan-steps 300] [--prior-steps 60]
-       [--refine-steps-grid 5,10] [--per-speaker 3] [--val-per-speaker 5] [--seed 0]
+       [--refine-steps-grid 5,10] [--per-speaker 3] [--val-per-speaker 5] [--snrs 0,5,10] [--seed 0]
 """
 import argparse, json, sys, time
 from dataclasses import replace
@@ -100,6 +100,7 @@ def main():
     ap.add_argument('--prior-steps', type=int, default=60); ap.add_argument('--refine-steps-grid', default='5,10')
     ap.add_argument('--per-speaker', type=int, default=3); ap.add_argument('--val-per-speaker', type=int, default=5)
     ap.add_argument('--seed', type=int, default=0)
+    ap.add_argument('--snrs', default='0,5,10', help='SNRs of the test pairs (dB)')
     ap.add_argument('--smoke', action='store_true', help='plumbing check: tiny data and steps (not for results)')
     a = ap.parse_args()
     torch.set_num_threads(1)
@@ -122,7 +123,7 @@ def main():
     # 1-2. the mask variants at equal steps, chosen on validation PESQ gain
     choices = json.loads((out/'choices.json').read_text()) if (out/'choices.json').exists() else {}
     vrows, models = [], {}
-    for v in MASK_VARIANTS:
+    for v in ([] if (out/'mask_variants.csv').exists() and 'mask_variant' in choices else MASK_VARIANTS):
         T = time.time()
         cfg = replace(MaskConfig.for_preset('cpu', v), steps=a.mask_steps, epochs=10)
         m, h = fit_mask(tr_waves, tr_meta.speaker.tolist(), val_clean, va_meta.speaker.tolist(), cfg, a.seed,
@@ -137,12 +138,13 @@ def main():
                       'val_loss_best': h.val_loss.min(), 'val_loss_input': h.val_loss_input.iloc[0],
                       'seconds': times[f'mask_{v}']})
         print(vrows[-1], flush=True)
-    vr = pd.DataFrame(vrows); vr.to_csv(out/'mask_variants.csv', index=False)
+    if vrows: pd.DataFrame(vrows).to_csv(out/'mask_variants.csv', index=False)
+    vr = pd.read_csv(out/'mask_variants.csv')
     best = vr.sort_values('val_pesq_gain', ascending=False).iloc[0]
     base = vr[vr.variant == 'base'].iloc[0]
     choices['mask_variant'] = 'base' if best.val_pesq_gain - base.val_pesq_gain < 0.01 else best.variant
     write_json(out/'choices.json', choices)
-    mask = models[choices['mask_variant']]
+    mask = models.get(choices['mask_variant']) or load_mask(work/f"mask-{choices['mask_variant']}-best.safetensors", 'cpu')
     print('mask variant:', choices['mask_variant'], flush=True)
 
     # 3. SEGAN and the prior on the training speakers
@@ -194,7 +196,7 @@ def main():
     # 5. the test speakers
     T = time.time()
     if a.smoke: te_meta = te_meta.groupby('speaker').head(1).reset_index(drop=True)
-    test = make_pairs(te_meta, sorted(te_meta.speaker.unique()), (0, 5, 10), NOISES, seed=a.seed + 2, progress=False)
+    test = make_pairs(te_meta, sorted(te_meta.speaker.unique()), [float(x) for x in a.snrs.split(',')], NOISES, seed=a.seed + 2, progress=False)
     rf = choices['refiner']
     cache = work/'test_waves.npz'
     if cache.exists():
@@ -233,7 +235,7 @@ def main():
     diffs = []
     for corpus in ('both', 'emodb', 'ravdess'):
         pc = per if corpus == 'both' else per[per.corpus == corpus]
-        for snr in (0, 5, 10):
+        for snr in sorted(pc.snr.unique()):
             ps = pc[pc.snr == snr]
             for r, b in [('SEGAN', 'noisy'), ('mask', 'noisy'), ('SEGAN + refiner', 'noisy'), ('mask + refiner', 'noisy'),
                          ('SEGAN + refiner', 'SEGAN'), ('mask + refiner', 'mask')]:
