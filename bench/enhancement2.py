@@ -83,7 +83,8 @@ def score(pairs, waves, rows, dnsmos=True):
                         'noise': pairs.meta.noise[i], **enhancement_metrics(y, e)})
     per = pd.DataFrame(per)
     if dnsmos:
-        for r in rows: per.loc[per.row == r, list(DNSMOS_COLUMNS)] = dnsmos_table(waves[r], progress=False).values
+        dm = list(DNSMOS_COLUMNS)  # by name: dnsmos_table's own column order differs
+        for r in rows: per.loc[per.row == r, dm] = dnsmos_table(waves[r], progress=False)[dm].values
     return per
 
 
@@ -213,7 +214,7 @@ def main():
     times['enhance'] = time.time() - T; T = time.time()
     per = score(test, waves, ROWS)
     clean = per[per.row == 'noisy'][['pair', 'speaker', 'snr', 'noise']].assign(row='clean')
-    clean[list(DNSMOS_COLUMNS)] = dnsmos_table(test.clean, progress=False).values
+    clean[list(DNSMOS_COLUMNS)] = dnsmos_table(test.clean, progress=False)[list(DNSMOS_COLUMNS)].values
     per = pd.concat([per, clean], ignore_index=True); per['corpus'] = per.speaker.str.split('-').str[0]
     per.to_csv(out/'per_pair.csv', index=False); times['metrics'] = time.time() - T
 
