@@ -650,9 +650,23 @@ def _pairs_for(corpus, data_dir, snrs, noises, noise_dir, val_speakers, seed, pr
     val = sorted(np.random.default_rng(seed).choice(spk, val_speakers, replace=False).tolist())
     return make_pairs(meta, val, snrs, noises, noise_dir, seed=seed, progress=progress)
 
+def _train_mask(tr, va, noise_dir, size, epochs, seed, d, dev, quiet):
+    "The mask model on the clean side of the pairs (one copy per utterance), noise made on the fly"
+    from emogen.mask import MaskConfig, fit_mask  # emogen.mask builds on this module
+    one = lambda p: ~p.meta.duplicated('path').values
+    cfg = MaskConfig.for_preset(size)
+    if epochs: cfg = replace(cfg, epochs=epochs)
+    recs = [load_mono(f) for f in audio_files(Path(noise_dir))] if noise_dir else []
+    _, h = fit_mask([w for w, k in zip(tr.clean, one(tr)) if k], tr.meta.speaker[one(tr)].tolist(),
+                    [w for w, k in zip(va.clean, one(va)) if k], va.meta.speaker[one(va)].tolist(), cfg, seed,
+                    d/'mask.safetensors', dev, not quiet, recs)
+    print(f"mask: {len(h)} epochs, validation loss {h.val_loss.min():.4f} (noisy input {h.val_loss_input[0]:.4f}); "
+          f"{d/'mask-best.safetensors'}")
+
 @call_parse
 def train_enhancer_cli(
     corpus:str='synthetic', # clean speech (emodb, ravdess, folder, synthetic...) or 'voicebank' (noisy/clean pairs)
+    enhancer:str='segan', # segan, or mask (emogen.mask: mixtures made on the fly, SNR -5..15 dB; not voicebank)
     data_dir:str=None, # the corpus folder (synthetic: where to write it; default OUT/raw/synthetic)
     out:str='.', # workspace: models go to OUT/models/enhancer/CORPUS/enhance/
     preset:str='cpu', # run preset: smoke, cpu, gpu (model sizes and budgets)
@@ -669,8 +683,11 @@ def train_enhancer_cli(
     device:str='auto', # auto, cpu, cuda, mps
     quiet:bool=False, # no progress bars
 ):
-    "Train the SEGAN enhancer and the clean-speech prior of the refiner"
+    "Train the enhancer (SEGAN or the mask model) and the clean-speech prior of the refiner"
     size, dev = size or preset, None if device == 'auto' else device
+    if enhancer not in ('segan', 'mask'): raise UserError(f"--enhancer must be segan or mask, not {enhancer!r}")
+    if enhancer == 'mask' and corpus == 'voicebank':
+        raise UserError("the mask model trains on clean speech with made noise: give a clean corpus, or --enhancer segan")
     if corpus == 'synthetic' and data_dir is None: data_dir = str(Path(out)/'raw'/'synthetic')
     steps = {'smoke': 10}.get(size)  # smoke: a few batches per epoch
     snr_list = [float(s) for s in snrs.split(',')]
@@ -678,10 +695,12 @@ def train_enhancer_cli(
     tr, va = pairs.select(pairs.meta.side == 'train'), pairs.select(pairs.meta.side == 'test')
     d = enhancer_dir(out, corpus)
     d.mkdir(parents=True, exist_ok=True)
-    cfg = SEGANConfig.for_preset(size)
-    if epochs: cfg = replace(cfg, epochs=epochs)
-    _, h = fit_segan(tr, va, cfg, seed, d/'segan.safetensors', dev, not quiet)
-    print(f"SEGAN: {len(h)} epochs, validation L1 {h.val_l1[h.val_loss.idxmin()]:.4f}; {d/'segan-best.safetensors'}")
+    if enhancer == 'mask': _train_mask(tr, va, noise_dir, size, epochs, seed, d, dev, quiet)
+    else:
+        cfg = SEGANConfig.for_preset(size)
+        if epochs: cfg = replace(cfg, epochs=epochs)
+        _, h = fit_segan(tr, va, cfg, seed, d/'segan.safetensors', dev, not quiet)
+        print(f"SEGAN: {len(h)} epochs, validation L1 {h.val_l1[h.val_loss.idxmin()]:.4f}; {d/'segan-best.safetensors'}")
     if not no_prior:
         pc = prior_config(size, variant, **({'epochs': prior_epochs} if prior_epochs else {}))
         _, ph = fit_prior(tr.clean, va.clean, pc, seed, d/'prior.safetensors', dev, not quiet, max_batches=steps)
@@ -721,7 +740,7 @@ def enhance_cli(
     in_:str=None, # folder of noisy recordings (`--in`)
     out:str='enhanced', # folder for the enhanced WAVs (same names, the input's rate and length)
     model:str=None, # folder of `emogen train-enhancer` models (default ./models/enhancer/synthetic/enhance)
-    enhancer:str='segan', # 'segan', or 'none' to refine the raw noisy input (needs --refine)
+    enhancer:str='segan', # 'segan', 'mask', or 'none' to refine the raw noisy input (needs --refine)
     refine:bool=False, # refine the enhancer's output with the clean-speech prior (Diffiner-style)
     strength:float=1.0, # refiner strength: multiplies the estimated noise per bin
     steps:int=20, # refiner sampling steps
@@ -732,10 +751,11 @@ def enhance_cli(
     device:str='auto', # auto, cpu, cuda, mps
     quiet:bool=False, # no progress bars
 ):
-    "Enhance a folder of noisy recordings with SEGAN, optionally refined by the diffusion prior"
+    "Enhance a folder of noisy recordings with SEGAN or the mask model, optionally refined by the diffusion prior"
     if in_ is None: raise UserError("give the folder of noisy recordings with --in")
     if not Path(in_).is_dir(): raise UserError(f"--in {in_}: no such folder")
-    if enhancer not in ('segan', 'none'): raise UserError(f"--enhancer must be segan or none, not {enhancer!r}")
+    if enhancer not in ('segan', 'mask', 'none'):
+        raise UserError(f"--enhancer must be segan, mask or none, not {enhancer!r}")
     if enhancer == 'none' and not refine: raise UserError("--enhancer none does nothing without --refine")
     d, dev = Path(model) if model else enhancer_dir('.', 'synthetic'), None if device == 'auto' else device
     def need(name):
@@ -749,6 +769,10 @@ def enhance_cli(
         gan = load_segan(need('segan'), dev)
         if wet is not None and not 0 <= wet <= 1: raise UserError(f"--wet must be between 0 and 1, not {wet}")
         fn = lambda w: segan_enhance(gan, w, seed, wet=wet)
+    if enhancer == 'mask':
+        from emogen.mask import load_mask, mask_enhance
+        net = load_mask(need('mask'), dev)
+        fn = lambda w: mask_enhance(net, w)
     if refine: fn = refined(load_diffusion(need('prior'), device=dev), fn, strength, steps, seed=seed, gate_db=gate_db,
                                  method=method)
     res = enhance_folder(in_, out, fn, not quiet)
