@@ -205,9 +205,9 @@ def main():
     per = pd.DataFrame(per); times['metrics'] = time.time() - T
     if not a.no_dnsmos:  # DNSMOS of every row and of the clean test speech, all at the models' input level LEVEL
         T, dm = time.time(), list(DNSMOS_COLUMNS)
-        for r in ROWS: per.loc[per.row == r, dm] = dnsmos_table(waves[r], progress=False).values
+        for r in ROWS: per.loc[per.row == r, dm] = dnsmos_table(waves[r], progress=False)[dm].values
         clean = per[per.row == 'noisy'][['pair', 'speaker', 'snr', 'noise']].assign(row='clean')
-        clean[dm] = dnsmos_table(test.clean, progress=False).values
+        clean[dm] = dnsmos_table(test.clean, progress=False)[dm].values
         per = pd.concat([per, clean], ignore_index=True); times['dnsmos'] = time.time() - T
 
     judge = None

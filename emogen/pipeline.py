@@ -311,7 +311,8 @@ def benchmark(run:Run, # the run
         ratio = min(ratio, c.max_generated/max(1, np.bincount(y[fold.train]).max()))
     bench = run_benchmark(x, f.meta, f.classes, f.spec, arms, ser, n_folds=c.n_folds, max_folds=c.max_folds,
                           only_folds=only_folds, seeds=tuple(range(c.seeds)), ratio=ratio,
-                          cache_dir=run.dir/'evaluation'/'runs', progress=run.progress)
+                          cache_dir=run.dir/'evaluation'/'runs', progress=run.progress, vocoder=run.cfg.vocoder,
+                          functionals_cache=run.out/'cache'/'functionals')
     return bench, ser
 
 def _per_class(idx, y, n:int|None, seed:int=0)->np.ndarray:
@@ -335,7 +336,7 @@ def stage_evaluate(run:Run, # the run
             for name in ('vae', 'diffusion', 'refined') if (gen(name)/'features.npy').exists()}
     tr, va, te = (_per_class(i, y, c.judge_items, c.seed) for i in (fold.train, fold.val, fold.test))
     q = generation_quality(x[tr], y[tr], x[va], y[va], x[te], y[te], sets, len(f.classes), ser, seed=c.seed,
-                           spec=f.spec, gl_items=2,
+                           spec=f.spec, gl_items=2, vocoder=run.cfg.vocoder,
                            cache_dir=run.out/'cache'/'functionals')  # the workspace's cache, as `emogen evaluate`'s
     q.to_csv(run.dir/'evaluation'/'generation_quality.csv')
     return {'arms': list(bench.config['arms']), 'folds': int(bench.runs.fold.nunique()),

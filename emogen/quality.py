@@ -211,13 +211,14 @@ def generation_quality(
     n:int|None=None, # equal n in every row (default: the smallest set)
     cache_dir=None, # functionals cache
     feature_set:str='ComParE_2016', # the judge's openSMILE set
+    vocoder=None, # 'hifigan', 'griffin-lim', a vocoder, or None (the default of `spec`)
 )->pd.DataFrame:
     "Quality of generated sets judged by functionals trained on real training speakers only (KID to those speakers), plus TSTR"
     if spec is None:
         raise ValueError("generation_quality needs the FeatureSpec (spec=): sets reach the judge by the round trip")
-    judge = fit_judge(x_train, y_train, x_val, y_val, spec, n_classes, feature_set, cache_dir)
+    judge = fit_judge(x_train, y_train, x_val, y_val, spec, n_classes, feature_set, cache_dir, vocoder=vocoder)
     q = judge_quality(judge, generated, x_test, y_test, x_train, n=n, seed=seed)
-    ff = lambda x: feature_functionals(x, spec, feature_set, cache_dir, False)
+    ff = lambda x: feature_functionals(x, spec, feature_set, cache_dir, False, vocoder=vocoder)
     f_val, f_test, y_test = ff(x_val), ff(x_test), np.asarray(y_test, int)
     tstr = {'real round trip': classification_metrics(y_test, judge.predict(x_test), n_classes)['UA']}
     for name, (xg, yg) in generated.items():
