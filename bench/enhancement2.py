@@ -31,35 +31,19 @@ import numpy as np, pandas as pd, torch
 import emogen
 from emogen.core import real_data_dir, write_json
 from emogen.corpora import read_corpus
-from emogen.stats import t_interval
 from emogen.pairs import make_pairs, load_mono, LEVEL
 from emogen.speech_quality import enhancement_metrics, dnsmos_table, DNSMOS_COLUMNS
 from emogen.enhancement import (SEGANConfig, fit_segan, segan_enhance, prior_config, fit_prior, refine_wave,
                                 load_segan)
 from emogen.diffusion import load_diffusion
 from emogen.mask import MASK_VARIANTS, MaskConfig, fit_mask, load_mask, mask_enhance
+from enhancement import ci95, pick  # bench/enhancement.py beside this script: the same t half-width and item choice
 
 EMODB = dict(test=['03', '08', '09', '10'], val=['11', '13'], train=['12', '14', '15', '16'])
 RAVDESS = dict(test=[f'{a:02d}' for a in range(19, 25)], val=['17', '18'], train=[f'{a:02d}' for a in range(1, 17)])
 NOISES = ('white', 'pink', 'brown', 'babble', 'hum')
 ROWS = ['noisy', 'SEGAN', 'mask', 'SEGAN + refiner', 'mask + refiner']
 METRICS = ['pesq', 'stoi', 'estoi', 'si_sdr', *DNSMOS_COLUMNS]
-
-
-def ci95(v):
-    v = np.asarray(v, float); v = v[np.isfinite(v)]
-    if len(v) < 2: return (float(np.mean(v)) if len(v) else np.nan), np.nan
-    r = t_interval(v); return r['mean'], r['hi'] - r['mean']
-
-
-def pick(meta, per_speaker, seed):
-    "`per_speaker` utterances of each speaker, spread over the emotions (round robin), fixed by seed"
-    rng, keep = np.random.default_rng(seed), []
-    for _, g in meta.groupby('speaker'):
-        by = [list(rng.permutation(e.index)) for _, e in g.groupby('emotion')]
-        order = [i for r in range(max(map(len, by))) for b in by if r < len(b) for i in [b[r]]]
-        keep += order[:per_speaker]
-    return meta.loc[sorted(keep)].reset_index(drop=True)
 
 
 def corpora(root):

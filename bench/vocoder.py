@@ -55,12 +55,13 @@ def make_audio(path, cond, spec_h, spec_e, voc):
                              gate_db=None)
 
 def gated(audio, spec_h, spec_e, gate_db):
-    "Every vocoded item through `silence_gate`, with the features of its natural clip"
-    out = {'natural': audio['natural']}
+    "Every vocoded item through `silence_gate`, with the features of its natural clip (computed once per preset)"
+    out, feats = {'natural': audio['natural']}, {}
     for c in audio:
         if c == 'natural': continue
         spec = cond_spec(c, spec_h, spec_e)
-        out[c] = [silence_gate(r, audio_to_features(w, spec), spec, gate_db) for r, w in zip(audio[c], audio['natural'])]
+        if spec.preset not in feats: feats[spec.preset] = [audio_to_features(w, spec) for w in audio['natural']]
+        out[c] = [silence_gate(r, x, spec, gate_db) for r, x in zip(audio[c], feats[spec.preset])]
     return out
 
 def cached_audio(meta, work, spec_h, spec_e, voc, conditions=CONDITIONS, smile=None):
