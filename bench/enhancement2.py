@@ -22,6 +22,7 @@ Stages (each cached in --work, so a killed run resumes where it stopped):
 Usage: EMOGEN_REAL_DATA=DIR OMP_NUM_THREADS=1 python bench/enhancement2.py [--out results/enhancement-mask]
        [--work /tmp/emogen-enh2] [--mask-steps 400] [--segan-steps 300] [--prior-steps 60]
        [--refine-steps-grid 5,10] [--per-speaker 3] [--val-per-speaker 5] [--snrs 0,5,10] [--seed 0]
+       [--final-mask-steps 3000] [--shard k/n]
 """
 import argparse, json, sys, time
 from dataclasses import replace
@@ -78,6 +79,21 @@ def gain(per, row, base, metric):
     return (s[row] - s[base]).dropna()
 
 
+def write_examples(test, waves, dest):
+    "The first 5 dB test pair of each corpus: clean, noisy and every row, 16 kHz 16-bit WAV, one gain per pair"
+    import soundfile as sf
+    dest.mkdir(parents=True, exist_ok=True)
+    m = test.meta.assign(corpus=test.meta.speaker.str.split('-').str[0])
+    for corpus, g in m[m.snr == 5].groupby('corpus'):
+        i = g.index[0]
+        clips = {'clean': test.clean[i], **{r: waves[r][i] for r in ROWS}}
+        k = 0.9/max(np.abs(v).max() for v in clips.values())
+        for r, y in clips.items():
+            sf.write(dest/f"{corpus}-{r.replace(' + ', '+')}.wav", np.clip(k*np.asarray(y), -1, 1), 16000, subtype='PCM_16')
+        write_json(dest/f'{corpus}.json', {'pair': int(i), 'speaker': g.speaker[i], 'noise': g.noise[i], 'snr_db': 5.0})
+        print(f"examples: {corpus} pair {i} ({g.speaker[i]}, {g.noise[i]} noise, 5 dB)")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('--out', default='results/enhancement-mask'); ap.add_argument('--work', default='/tmp/emogen-enh2')
@@ -86,8 +102,15 @@ def main():
     ap.add_argument('--per-speaker', type=int, default=3); ap.add_argument('--val-per-speaker', type=int, default=5)
     ap.add_argument('--seed', type=int, default=0)
     ap.add_argument('--snrs', default='0,5,10', help='SNRs of the test pairs (dB)')
+    ap.add_argument('--final-mask-steps', type=int, default=0,
+                    help='train the chosen variant again for this many steps (its own checkpoint) and test that one')
+    ap.add_argument('--shard', default='0/1', help='k/n: enhance only test pairs i with i %% n == k (then exit); '
+                    'the run with 0/1 enhances what no shard did and scores everything')
+    ap.add_argument('--examples-only', action='store_true',
+                    help='after the test stage: write one 5 dB test pair per corpus as WAVs to OUT/examples and stop')
     ap.add_argument('--smoke', action='store_true', help='plumbing check: tiny data and steps (not for results)')
     a = ap.parse_args()
+    shard, n_shards = map(int, a.shard.split('/'))
     torch.set_num_threads(1)
     out, work = Path(a.out), Path(a.work); out.mkdir(parents=True, exist_ok=True); work.mkdir(parents=True, exist_ok=True)
     root = real_data_dir()
@@ -129,8 +152,18 @@ def main():
     base = vr[vr.variant == 'base'].iloc[0]
     choices['mask_variant'] = 'base' if best.val_pesq_gain - base.val_pesq_gain < 0.01 else best.variant
     write_json(out/'choices.json', choices)
-    mask = models.get(choices['mask_variant']) or load_mask(work/f"mask-{choices['mask_variant']}-best.safetensors", 'cpu')
     print('mask variant:', choices['mask_variant'], flush=True)
+    if not a.final_mask_steps:
+        mask = models.get(choices['mask_variant']) or load_mask(work/f"mask-{choices['mask_variant']}-best.safetensors", 'cpu')
+    mask_cfg = replace(MaskConfig.for_preset('cpu', choices['mask_variant']), steps=a.mask_steps, epochs=10)
+    if a.final_mask_steps:  # the chosen variant at its full budget: a fresh run, its own checkpoint
+        T = time.time()
+        mask_cfg = replace(mask_cfg, steps=a.final_mask_steps, epochs=20)
+        mask, h = fit_mask(tr_waves, tr_meta.speaker.tolist(), val_clean, va_meta.speaker.tolist(), mask_cfg, a.seed,
+                           work/f"mask-{choices['mask_variant']}-final.safetensors", 'cpu', False)
+        mask = load_mask(work/f"mask-{choices['mask_variant']}-final-best.safetensors", 'cpu')  # its best epoch
+        times['mask_final'] = time.time() - T; h.to_csv(out/'mask_final_history.csv', index=False)
+        print(f"mask at {a.final_mask_steps} steps: val loss {h.val_loss.min():.4f} ({times['mask_final']:.0f} s)", flush=True)
 
     # 3. SEGAN and the prior on the training speakers
     T = time.time()
@@ -183,18 +216,23 @@ def main():
     if a.smoke: te_meta = te_meta.groupby('speaker').head(1).reset_index(drop=True)
     test = make_pairs(te_meta, sorted(te_meta.speaker.unique()), [float(x) for x in a.snrs.split(',')], NOISES, seed=a.seed + 2, progress=False)
     rf = choices['refiner']
-    cache = work/'test_waves.npz'
-    if cache.exists():
-        z = np.load(cache, allow_pickle=True); waves = {r: list(z[r]) for r in ROWS}
-    else:
-        waves = {r: [] for r in ROWS}
-        for i, x in enumerate(test.noisy):
-            s, mk = segan_enhance(gan, x, seed=a.seed), mask_enhance(mask, x)
-            waves['noisy'].append(x); waves['SEGAN'].append(s); waves['mask'].append(mk)
-            waves['SEGAN + refiner'].append(refine_wave(prior, x, s, rf['strength'], rf['steps'], seed=a.seed, method=rf['method']))
-            waves['mask + refiner'].append(refine_wave(prior, x, mk, rf['strength'], rf['steps'], seed=a.seed, method=rf['method']))
-            if i % 15 == 0: print(f"test {i+1}/{len(test)} ({time.time() - T:.0f} s)", flush=True)
-        np.savez(cache, **{r: np.array(waves[r], dtype=object) for r in ROWS})
+    cache = work/'test'; cache.mkdir(exist_ok=True)  # one file per pair: a killed run resumes, shards share it
+    for i, x in enumerate(test.noisy):
+        f = cache/f'{i:04d}.npz'
+        if i % n_shards != shard or f.exists(): continue
+        s, mk = segan_enhance(gan, x, seed=a.seed), mask_enhance(mask, x)
+        w = {'noisy': x, 'SEGAN': s, 'mask': mk,
+             'SEGAN + refiner': refine_wave(prior, x, s, rf['strength'], rf['steps'], seed=a.seed, method=rf['method']),
+             'mask + refiner': refine_wave(prior, x, mk, rf['strength'], rf['steps'], seed=a.seed, method=rf['method'])}
+        tmp = f.with_suffix('.tmp.npz')
+        np.savez(tmp, **w); tmp.rename(f)
+        print(f"test {i+1}/{len(test)} ({time.time() - T:.0f} s)", flush=True)
+    if n_shards > 1: return print(f'shard {a.shard} done')
+    waves = {r: [] for r in ROWS}
+    for i in range(len(test)):
+        z = np.load(cache/f'{i:04d}.npz')
+        for r in ROWS: waves[r].append(z[r])
+    if a.examples_only: return write_examples(test, waves, out/'examples')
     times['enhance'] = time.time() - T; T = time.time()
     per = score(test, waves, ROWS)
     clean = per[per.row == 'noisy'][['pair', 'speaker', 'snr', 'noise']].assign(row='clean')
@@ -233,7 +271,7 @@ def main():
     (out/'command.txt').write_text("EMOGEN_REAL_DATA=<folder holding emodb/wav and ravdess> OMP_NUM_THREADS=1 "
                                    f"python bench/enhancement2.py {' '.join(sys.argv[1:])}\n")
     write_json(out/'config.json', {'args': {**vars(a), 'work': '<work folder>'}, 'splits': {'emodb': EMODB, 'ravdess': RAVDESS},
-                                   'mask': MaskConfig.from_dict(json.loads(json.dumps(replace(MaskConfig.for_preset('cpu', choices['mask_variant']), steps=a.mask_steps, epochs=10).to_dict()))).to_dict(),
+                                   'mask': mask_cfg.to_dict(),
                                    'segan': scfg.to_dict(), 'prior': prior.config.to_dict(), 'spec': prior.spec.to_dict(),
                                    'choices': choices, 'level': LEVEL, 'noises': NOISES, 'n_test_pairs': len(test),
                                    'n_train_utterances': len(tr_waves), 'n_segan_pairs': len(segan_tr),
