@@ -34,9 +34,7 @@ from emogen.core import real_data_dir, write_json
 from emogen.corpora import read_corpus
 from emogen.pairs import make_pairs, load_mono, LEVEL
 from emogen.speech_quality import enhancement_metrics, dnsmos_table, DNSMOS_COLUMNS
-from emogen.enhancement import (SEGANConfig, fit_segan, segan_enhance, prior_config, fit_prior, refine_wave,
-                                load_segan)
-from emogen.diffusion import load_diffusion
+from emogen.enhancement import SEGANConfig, fit_segan, segan_enhance, prior_config, fit_prior, refine_wave
 from emogen.mask import MASK_VARIANTS, MaskConfig, fit_mask, load_mask, mask_enhance
 from enhancement import ci95, pick  # bench/enhancement.py beside this script: the same t half-width and item choice
 
@@ -131,9 +129,10 @@ def main():
     # 1-2. the mask variants at equal steps, chosen on validation PESQ gain
     choices = json.loads((out/'choices.json').read_text()) if (out/'choices.json').exists() else {}
     vrows, models = [], {}
+    variant_cfg = lambda v: replace(MaskConfig.for_preset('cpu', v), steps=a.mask_steps, epochs=10)  # equal steps each
     for v in ([] if (out/'mask_variants.csv').exists() and 'mask_variant' in choices else MASK_VARIANTS):
         T = time.time()
-        cfg = replace(MaskConfig.for_preset('cpu', v), steps=a.mask_steps, epochs=10)
+        cfg = variant_cfg(v)
         m, h = fit_mask(tr_waves, tr_meta.speaker.tolist(), val_clean, va_meta.speaker.tolist(), cfg, a.seed,
                         work/f'mask-{v}.safetensors', 'cpu', False)
         times[f'mask_{v}'] = time.time() - T; h.to_csv(out/f'mask_{v}_history.csv', index=False)
@@ -153,15 +152,15 @@ def main():
     choices['mask_variant'] = 'base' if best.val_pesq_gain - base.val_pesq_gain < 0.01 else best.variant
     write_json(out/'choices.json', choices)
     print('mask variant:', choices['mask_variant'], flush=True)
+    mask_cfg = variant_cfg(choices['mask_variant'])
     if not a.final_mask_steps:
         mask = models.get(choices['mask_variant']) or load_mask(work/f"mask-{choices['mask_variant']}-best.safetensors", 'cpu')
-    mask_cfg = replace(MaskConfig.for_preset('cpu', choices['mask_variant']), steps=a.mask_steps, epochs=10)
-    if a.final_mask_steps:  # the chosen variant at its full budget: a fresh run, its own checkpoint
+    else:  # the chosen variant at its full budget: a fresh run, its own checkpoint, its best epoch tested
         T = time.time()
         mask_cfg = replace(mask_cfg, steps=a.final_mask_steps, epochs=20)
-        mask, h = fit_mask(tr_waves, tr_meta.speaker.tolist(), val_clean, va_meta.speaker.tolist(), mask_cfg, a.seed,
-                           work/f"mask-{choices['mask_variant']}-final.safetensors", 'cpu', False)
-        mask = load_mask(work/f"mask-{choices['mask_variant']}-final-best.safetensors", 'cpu')  # its best epoch
+        _, h = fit_mask(tr_waves, tr_meta.speaker.tolist(), val_clean, va_meta.speaker.tolist(), mask_cfg, a.seed,
+                        work/f"mask-{choices['mask_variant']}-final.safetensors", 'cpu', False)
+        mask = load_mask(work/f"mask-{choices['mask_variant']}-final-best.safetensors", 'cpu')
         times['mask_final'] = time.time() - T; h.to_csv(out/'mask_final_history.csv', index=False)
         print(f"mask at {a.final_mask_steps} steps: val loss {h.val_loss.min():.4f} ({times['mask_final']:.0f} s)", flush=True)
 

@@ -36,7 +36,6 @@ from emogen.quality import fit_judge, kid
 from emogen.stats import classification_metrics
 from emogen.ser import functionals, round_trip_audio
 from emogen.speech_quality import dnsmos_table
-from emogen.preprocessing import features_to_audio
 import soxr, soundfile as sf
 
 
@@ -48,9 +47,6 @@ def generate(run, kind, labels, seed):
         return sample_batched(m, labels, g, progress=False).numpy()
     m = load_diffusion(run.best('diffusion'), spec=f.spec)
     return sample_batched(m, labels, g, progress=False, steps=c.steps, guidance=c.guidance).numpy()
-
-
-def to16(waves, sr): return [np.asarray(soxr.resample(np.asarray(w, np.float32), sr, 16000)) for w in waves]
 
 
 def measure(preset, data, work, n_quality, seed, audio_dir, run_preset='cpu', kinds=('diffusion', 'vae')):
@@ -103,21 +99,19 @@ def measure(preset, data, work, n_quality, seed, audio_dir, run_preset='cpu', ki
              'judge_UA_intended': 100*ua}
         sub = np.linspace(0, n - 1, min(n_quality, n)).round().astype(int)  # spread over the emotions (items are in label order)
         wg = [wall[i] for i in sub]
-        dm = dnsmos_table(to16(wg, f.spec.sr), progress=False).mean()
+        dm = dnsmos_table(wg, f.spec.sr, progress=False).mean()  # resampled to 16 kHz inside
         q.update({f'{c}': round(float(dm[c]), 3) for c in ('dnsmos_ovrl', 'dnsmos_sig', 'dnsmos_bak')})
         if audio_dir is not None:  # one item per emotion, for the players
             for c in range(k):
                 hit = np.flatnonzero(yg[sub] == c)
-                if len(hit): sf.write(audio_dir/f'{preset}-{kind}-{f.classes[c]}.wav', to16([wg[hit[0]]], f.spec.sr)[0], 16000)
+                if len(hit): sf.write(audio_dir/f'{preset}-{kind}-{f.classes[c]}.wav', soxr.resample(wg[hit[0]], f.spec.sr, 16000), 16000)
         times[f'measure_{kind}'] = time.time() - T
         out[kind] = {kk: (round(float(v), 4) if isinstance(v, (float, np.floating)) else v) for kk, v in q.items()}
         print(preset, kind, out[kind], flush=True)
     T = time.time()
     vq = va[np.linspace(0, n - 1, min(n_quality, n)).round().astype(int)]  # both speakers, all emotions
-    nat = to16([A[i] for i in vq], f.spec.sr)
-    cs = to16(heard(x[vq]), f.spec.sr)
-    for name, w in (('natural', nat), ('copy_synthesis', cs)):
-        dm = dnsmos_table(w, progress=False).mean()
+    for name, w in (('natural', [A[i] for i in vq]), ('copy_synthesis', heard(x[vq]))):
+        dm = dnsmos_table(w, f.spec.sr, progress=False).mean()
         out[name] = {c: round(float(dm[c]), 3) for c in ('dnsmos_ovrl', 'dnsmos_sig', 'dnsmos_bak')}
     times['reference'] = time.time() - T
     out['seconds'] = {kk: round(v, 1) for kk, v in times.items()}

@@ -4,7 +4,7 @@
 
 # %% ../nbs/04_evaluation.ipynb #f61fb5b3
 from __future__ import annotations
-import os, json, time, hashlib, dataclasses
+import os, json, time, hashlib, dataclasses, functools
 from dataclasses import dataclass
 from pathlib import Path
 import numpy as np
@@ -366,6 +366,7 @@ def _quality_fn(x, y, folds, spec, n_classes, bc, voc, audio, functionals_cache,
     """`quality(k, generator) -> dict`: a generator of fold k on that fold's validation speakers (`validation_quality`),
     judged by functionals of the benchmark's domain trained on the fold's training speakers (C chosen on validation)"""
     judges = {}
+    @functools.cache  # read once, whichever fold asks first
     def real_functionals():
         if F is not None: return F
         if bc.judge_domain == 'natural':

@@ -144,8 +144,7 @@ def benchmark_vocoder(
     spec=None, # the features it will vocode
     n_iter:int=32, # Griffin-Lim iterations (when the vocoder is Griffin-Lim)
 ):
-    "The vocoder that sends features to the judge: `as_vocoder`, with Griffin-Lim for the `emogen` framing by default"
-    if vocoder is None and getattr(spec, 'framing', None) == 'centred': vocoder = 'griffin-lim'
+    "The vocoder that sends features to the judge: `as_vocoder` with the judge's Griffin-Lim iterations"
     return as_vocoder(vocoder, spec, n_iter)
 
 def vocoder_key(
