@@ -1,6 +1,7 @@
 """Run one `emogen evaluate` command on a prepared corpus and commit-ready copy its report under results/CORPUS/NAME.
 
-The report files (metrics.csv, metrics.json, the CSV tables) are copied as written, and `command.json` records the
+The report files (metrics.csv, metrics.json, the CSV tables) and the run files of the folds computed (`runs/`, with
+the test predictions: `emogen.evaluation.load_benchmark` reads them back) are copied as written, and `command.json` records the
 exact command line, emogen's version, the wall time and whether the run found its caches (functionals, runs) warm.
 The README's and 04_evaluation's EmoDB tables are generated from these folders (`python .ci/readme.py`).
 
@@ -44,6 +45,12 @@ if __name__ == '__main__':
     dest.mkdir(parents=True, exist_ok=True)
     for f in KEEP:
         if (src/f).exists(): shutil.copyfile(src/f, dest/f)
+    only = _opt(args, '--only-folds')  # the run files of the folds this command computed (`load_benchmark` reads them)
+    folds = None if only is None else {int(k) for k in only.split(',')}
+    for p in sorted((src/'runs').glob('*.json')):
+        if folds is None or json.loads(p.read_text())['fold'] in folds:
+            (dest/'runs').mkdir(exist_ok=True)
+            shutil.copyfile(p, dest/'runs'/p.name)
     shown = ['emogen', 'evaluate'] + ['WORKSPACE' if i and args[i - 1] == '--out' else x for i, x in enumerate(args)]
     (dest/'command.json').write_text(json.dumps({
         'command': ' '.join(shown), 'prepare': f'emogen prepare --corpus {corpus} --data-dir DATA --out WORKSPACE',

@@ -14,7 +14,7 @@ preset's steps and guidance; the VAE sampled directly), sends the items through 
                      equal n, beside KID_val_real_ref: the real training items through the same vocoder
   dnsmos_*           DNSMOS (P.835 OVRL, SIG, BAK) of --n-quality generated items spread evenly over the set (so over
                      the emotions), of as many natural validation clips, spread the same way, and of their
-                     copy-synthesis through the vocoder
+                     copy-synthesis through the vocoder (means, with the items' OVRL sd and count)
 
 The rule that decides whether the `cpu` preset moves to the `hifigan` features is in
 results/generated-speech/NOTES.md (written before this script ran on real data).
@@ -47,6 +47,13 @@ def generate(run, kind, labels, seed):
         return sample_batched(m, labels, g, progress=False).numpy()
     m = load_diffusion(run.best('diffusion'), spec=f.spec)
     return sample_batched(m, labels, g, progress=False, steps=c.steps, guidance=c.guidance).numpy()
+
+
+def _dnsmos(waves, sr) -> dict:
+    "Mean DNSMOS (P.835) of `waves` (resampled to 16 kHz inside), with the items' sd and count for an interval"
+    t = dnsmos_table(waves, sr, progress=False)
+    return {**{c: round(float(t[c].mean()), 3) for c in ('dnsmos_ovrl', 'dnsmos_sig', 'dnsmos_bak')},
+            'dnsmos_ovrl_sd': round(float(t.dnsmos_ovrl.std(ddof=1)), 3), 'n_dnsmos': len(t)}
 
 
 def measure(preset, data, work, n_quality, seed, audio_dir, run_preset='cpu', kinds=('diffusion', 'vae')):
@@ -99,8 +106,7 @@ def measure(preset, data, work, n_quality, seed, audio_dir, run_preset='cpu', ki
              'judge_UA_intended': 100*ua}
         sub = np.linspace(0, n - 1, min(n_quality, n)).round().astype(int)  # spread over the emotions (items are in label order)
         wg = [wall[i] for i in sub]
-        dm = dnsmos_table(wg, f.spec.sr, progress=False).mean()  # resampled to 16 kHz inside
-        q.update({f'{c}': round(float(dm[c]), 3) for c in ('dnsmos_ovrl', 'dnsmos_sig', 'dnsmos_bak')})
+        q.update(_dnsmos(wg, f.spec.sr))
         if audio_dir is not None:  # one item per emotion, for the players
             for c in range(k):
                 hit = np.flatnonzero(yg[sub] == c)
@@ -111,8 +117,7 @@ def measure(preset, data, work, n_quality, seed, audio_dir, run_preset='cpu', ki
     T = time.time()
     vq = va[np.linspace(0, n - 1, min(n_quality, n)).round().astype(int)]  # both speakers, all emotions
     for name, w in (('natural', [A[i] for i in vq]), ('copy_synthesis', heard(x[vq]))):
-        dm = dnsmos_table(w, f.spec.sr, progress=False).mean()
-        out[name] = {c: round(float(dm[c]), 3) for c in ('dnsmos_ovrl', 'dnsmos_sig', 'dnsmos_bak')}
+        out[name] = _dnsmos(w, f.spec.sr)
     times['reference'] = time.time() - T
     out['seconds'] = {kk: round(v, 1) for kk, v in times.items()}
     return out
@@ -139,10 +144,11 @@ def main():
     res = read_json(out) if out.exists() else {}
     for preset in a.presets.split(','):
         res[preset] = {**res.get(preset, {}), **measure(preset, data, work, a.n_quality, a.seed, audio_dir, a.run_preset,
-                                                      a.kinds.split(','))}
-        res.update({'emogen_version': emogen.__version__, 'torch_version': torch.__version__,
-                    'command': f"EMOGEN_REAL_DATA=<folder holding emodb/wav> OMP_NUM_THREADS=1 python bench/generated_speech.py "
-                               f"--work <workspace> --presets {a.presets} --kinds {a.kinds} --n-quality {a.n_quality} --seed {a.seed} --run-preset {a.run_preset}"})
+                                                      a.kinds.split(',')),
+                       'emogen_version': emogen.__version__, 'torch_version': torch.__version__,
+                       'command': f"EMOGEN_REAL_DATA=<folder holding emodb/wav> OMP_NUM_THREADS=1 python bench/generated_speech.py "
+                                  f"--work <workspace> --presets {preset} --kinds {a.kinds} --n-quality {a.n_quality} --seed {a.seed} --run-preset {a.run_preset}"}
+        for k in ('emogen_version', 'torch_version', 'command'): res.pop(k, None)  # recorded per preset
         write_json(out, res)
     print(json.dumps({p: {k: res[p].get(k) for k in ('diffusion', 'vae', 'natural', 'copy_synthesis')} for p in a.presets.split(',')}, indent=1))
 

@@ -113,7 +113,7 @@ def extract_features(
 def prepare_corpus(
     corpus:str='synthetic', # emodb, ravdess, fsdd/digits, audiomnist, folder, synthetic
     data_dir:str|Path|None=None, # the corpus folder (synthetic: default OUT/raw/synthetic)
-    preset:str='emogen', # feature preset: emogen, paper, digits, smoke
+    preset:str='emogen', # feature preset: emogen, hifigan, paper, digits, smoke
     out:str|Path='.', # workspace; features go to out/processed/<corpus>/<preset>/
     emotions:list|str='paper', # 'paper' (six emotions), 'all', or a list
     chunk:int=32, # files per chunk (the unit of resumption, and of memory)
@@ -349,7 +349,7 @@ def default_features(
 def prepare_cli(
     corpus:str='synthetic', # emodb, ravdess, fsdd (digits), audiomnist, folder, synthetic
     data_dir:str=None, # the corpus folder (default: none; synthetic is written to OUT/raw/synthetic)
-    features:str=None, # feature preset: emogen, paper, digits, smoke (default: digits for digit corpora, else emogen)
+    features:str=None, # feature preset: emogen, hifigan, paper, digits, smoke (default: digits for digit corpora, else emogen)
     out:str='.', # workspace: features go to OUT/processed/CORPUS/FEATURES
     all_emotions:bool=False, # keep every emotion of the corpus (EmoDB: boredom; RAVDESS: calm, surprise)
     speaker_pattern:str=None, # folder corpora without a speaker column: a regular expression on the path, group 1

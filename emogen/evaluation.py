@@ -19,7 +19,7 @@ from .core import (read_json, write_json, experiment_dir, check_finite, atomic_p
 from .preprocessing import ROUND_TRIP_VERSION, standardise, audio_to_features
 from .dataset import speaker_folds, load_features
 from .stats import (classification_metrics, confusion, t_interval, wilcoxon_p, holm, cluster_bootstrap,
-                          sign_flip_test)
+                          sign_flip_test, min_detectable_effect)
 from .ser import (EVAL_VERSION, FEATURE_SETS, C_GRID, Z_CLIP, _digest, _opensmile_version, default_jobs,
                         functionals, feature_functionals, fit_functionals_model, SERConfig, band_stats,
                         speaker_standardise, standardise_added, fit_ser, predict_logits, benchmark_vocoder, vocoder_key)
@@ -36,7 +36,8 @@ __all__ = ['CLASSIFIERS', 'N_VAL_SPEAKERS', 'ADDED_ITEM_NORM', 'RUN_COLUMNS', 'P
            'RUN_PRESETS', 'Benchmark', 'BenchmarkConfig', 'benchmark_config', 'run_benchmark', 'GeneratorStore',
            'summarize', 'paired_differences', 'pooled_confusion', 'plot_confusions', 'protocol_note', 'table5',
            'generator_quality_summary', 'table12', 'metrics_table', 'write_report', 'library_versions', 'evaluate_cli',
-           'cluster_sign_flip', 'chosen_arm_differences', 'pooled_primary']
+           'cluster_sign_flip', 'chosen_arm_differences', 'pooled_primary', 'load_benchmark', 'cluster_mde',
+           'secondary_tests', 'primary_verdict']
 
 # %% ../nbs/04_evaluation.ipynb #18bc86cf
 CLASSIFIERS = ('functionals', 'resnet')
@@ -821,6 +822,8 @@ def chosen_arm_differences(
 )->pd.DataFrame:
     "Per test speaker: the arm chosen in its fold on the validation speakers (best mean val_UA) and its difference to `baseline` (points)"
     r, rows = bench.runs, []
+    if len(candidates) > 1 and ('val_UA' not in r or r[r.arm.isin(candidates)].val_UA.isna().any()):
+        raise UserError("these runs record no validation UA (val_UA): the arm cannot be chosen on validation speakers")
     val = r[r.arm.isin(candidates)].groupby(['fold', 'arm']).val_UA.mean()
     for k in sorted(r.fold.unique()):
         arm = max(candidates, key=lambda a: (val.get((k, a), -np.inf), -candidates.index(a)))
@@ -846,3 +849,68 @@ def pooled_primary(
     t = pd.concat([chosen_arm_differences(b, candidates, baseline).assign(corpus=c) for c, b in benches.items()],
                   ignore_index=True)
     return cluster_sign_flip(t.d.values, t.corpus + '-' + t.fold.astype(str), margin=margin), t
+
+# %% ../nbs/04_evaluation.ipynb #6477ca45
+def load_benchmark(
+    folder:str|Path, # a report folder (`write_report`): metrics.json, metrics.csv and run files in runs/ or parts/*/runs/
+)->Benchmark:
+    "A committed benchmark read back from its files: classes, configuration, generator fits, reference rows and every run"
+    folder = Path(folder)
+    if not (folder/'metrics.json').exists(): raise UserError(f"{folder}: no metrics.json (not a benchmark report folder)")
+    meta = read_json(folder/'metrics.json')
+    records = {}
+    for p in sorted(folder.glob('runs/*.json')) + sorted(folder.glob('parts/*/runs/*.json')):
+        r = read_json(p)
+        key = (r['arm'], r['fold'], r['seed'])
+        if key in records and records[key]['y_pred'] != r['y_pred']:
+            raise UserError(f"{p}: run {key} is also in another part with other predictions")
+        records[key] = r
+    if not records: raise UserError(f"{folder}: no run files in runs/ or parts/*/runs/")
+    arms = list(meta['config']['arms'])
+    order = sorted(records, key=lambda k: (k[1], k[2], arms.index(k[0])))  # as run_benchmark orders them
+    rows = [{c: records[k].get(c) for c in RUN_COLUMNS} | {'test_speakers': ','.join(records[k]['test_speakers'])}
+            for k in order]
+    preds = {k: {f: records[k][f] for f in ('y_true', 'y_pred', 'speaker')} for k in order}
+    mt = pd.read_csv(folder/'metrics.csv', dtype={'test_speakers': str})
+    ref = mt[mt.classifier.str.contains('original audio')].reset_index(drop=True)
+    return Benchmark(pd.DataFrame(rows), preds, meta['classes'], meta['config'], meta.get('generator_fits', []),
+                     ref if len(ref) else None)
+
+def cluster_mde(
+    t:pd.DataFrame, # per-speaker differences with `corpus`, `fold` and `d` (as `pooled_primary` returns them)
+    alpha:float=0.05, # two-sided level
+    power:float=0.8,
+)->float:
+    "Smallest mean difference (points) the clustered test finds with `power`: paired t over the clusters' values at their sd"
+    g = t.groupby([t.corpus, t.fold]).d
+    v = g.sum().values*g.ngroups/len(t)  # the values the sign-flip test flips; their mean is the mean over speakers
+    return min_detectable_effect(float(np.std(v, ddof=1)), len(v), alpha, power)
+
+def secondary_tests(
+    benches:dict, # corpus -> Benchmark
+    arms:list, # each is tested alone against `baseline`
+    baseline:str='real',
+)->pd.DataFrame:
+    "Each arm against `baseline`: the pooled cluster sign-flip test, its interval, and p adjusted with Holm over `arms`"
+    rows = []
+    for a in arms:
+        r, t = pooled_primary(benches, [a], baseline, margin=None)
+        rows.append({'arm': a, **r, 'mde': cluster_mde(t)})
+    out = pd.DataFrame(rows)
+    out.insert(3, 'p_holm', holm(out.p.values))
+    return out
+
+def primary_verdict(
+    r:dict, # `pooled_primary`'s result (with margin)
+    mde:float, # `cluster_mde` of its differences
+    corpora:str='EmoDB and RAVDESS',
+)->str:
+    "The primary result in one sentence, every figure from `r`"
+    sig = r['p'] < 0.05
+    what = ('a significant gain' if r['mean'] > 0 else 'a significant loss') if sig else 'no significant change'
+    if r.get('equivalent'): bound = f"equivalent to no change within ±{r['margin']:g} points"
+    elif sig: bound = f"the test could find {mde:.1f} points with 80 % power"
+    else: bound = f"no gain larger than {r['hi']:.1f} points (the test could find {mde:.1f} with 80 % power)"
+    return (f"Generated speech (the generative arm chosen on validation speakers) changed the UA of the {r['speakers']} "
+            f"unseen test speakers of {corpora} by {r['mean']:+.1f} points (95 % interval [{r['lo']:+.1f}, {r['hi']:+.1f}], "
+            f"sign-flip p = {r['p']:.2g} over {r['clusters']} folds): {what}; {bound}.")

@@ -42,11 +42,13 @@ RUN_PRESETS = {
     # each split)
     'smoke': dict(features='smoke', models='smoke', per_class=4, max_folds=1, seeds=1, steps=20, max_batches=12,
                   max_generated=24, ser={'steps': 36}, judge_items=20),
-    # cpu: sized so that EmoDB runs end to end in under an hour on one CPU thread: latent diffusion 'tiny' (the
-    # autoencoder, then 10,000 U-Net steps), the VAE for 4 epochs, DPM-Solver++ 10 steps, half as many generated items
-    # as real ones, one test fold (--folds for more), one seed and 400 steps of the ResNet in the benchmark; guidance
-    # 3, chosen for this model on EmoDB's validation speakers by bench/guidance.py (03_diffusion_modeling)
-    'cpu':   dict(features='emogen', models='cpu', diffusion_size='tiny', vae={'epochs': 4}, per_class=4, max_folds=1,
+    # cpu: sized for a laptop CPU: the `hifigan` features (80 x 352, heard through the pretrained HiFi-GAN where the
+    # vocoder extra is installed; chosen over `emogen` on EmoDB's validation speakers by the rule in
+    # results/generated-speech/NOTES.md), latent diffusion 'tiny' (the autoencoder, then 10,000 U-Net steps), the VAE
+    # for 4 epochs, DPM-Solver++ 10 steps, half as many generated items as real ones, one test fold (--folds for more),
+    # one seed and 400 steps of the ResNet in the benchmark; guidance 3, chosen for this model on the `emogen`
+    # features on EmoDB's validation speakers by bench/guidance.py (03_diffusion_modeling) and kept
+    'cpu':   dict(features='hifigan', models='cpu', diffusion_size='tiny', vae={'epochs': 4}, per_class=4, max_folds=1,
                   seeds=1, steps=10, ratio=0.5, ser={'steps': 400}, guidance=3.0),
     'gpu':   dict(features='emogen', models='gpu', per_class=32, max_folds=None, seeds=3, steps=50),
     'paper': dict(features='paper', models='paper', per_class=32, max_folds=None, seeds=3, steps=50),
@@ -583,7 +585,7 @@ def run_cli(
     corpus:str='synthetic', # synthetic, emodb, ravdess, digits (fsdd), audiomnist, folder
     data_dir:str=None, # the corpus folder (default: none; synthetic is written to OUT/raw/synthetic: `emogen synth`)
     preset:str='cpu', # run preset: smoke (tiny models, minutes), cpu (laptop), gpu (Colab/Kaggle), paper
-    features:str=None, # feature preset: emogen, paper, digits, smoke (default: the run preset's; digits for digits)
+    features:str=None, # feature preset: hifigan, emogen, paper, digits, smoke (default: the run preset's; digits for digits)
     size:str=None, # size of every model: smoke, cpu, gpu, paper (default: the run preset's)
     out:str='.', # workspace: processed/, models/, experiments/CORPUS-PRESET/
     all_emotions:bool=False, # keep every emotion of the corpus (EmoDB: boredom)
