@@ -84,6 +84,7 @@ def measure(preset, data, work, n_quality, seed, audio_dir, run_preset='cpu', ki
     per = -(-n//k)
     labels = torch.arange(k).repeat_interleave(per)
     keep = np.sort(np.random.default_rng(seed + 1).choice(len(labels), n, replace=False))  # equal n: n of k*per items
+    sub = np.linspace(0, n - 1, min(n_quality, n)).round().astype(int)  # DNSMOS items, spread over the label order
     times['judge'] = time.time() - T
     out = {'preset': preset, 'vocoder': run.vocoder.info(), 'judge': judge.info(), 'spec': f.spec.to_dict(),
            'run_config': cfg.to_dict(), 'train_speakers': trained['vae']['train_speakers'],
@@ -104,7 +105,6 @@ def measure(preset, data, work, n_quality, seed, audio_dir, run_preset='cpu', ki
         ua = classification_metrics(yg, judge.model.predict_functionals(fg), k)['UA']
         q = {'n_val': int(n), 'KID_val': kg, 'KID_val_se': kg_se, 'KID_val_real_ref': kr, 'KID_val_real_ref_se': kr_se,
              'judge_UA_intended': 100*ua}
-        sub = np.linspace(0, n - 1, min(n_quality, n)).round().astype(int)  # spread over the emotions (items are in label order)
         wg = [wall[i] for i in sub]
         q.update(_dnsmos(wg, f.spec.sr))
         if audio_dir is not None:  # one item per emotion, for the players
@@ -115,7 +115,7 @@ def measure(preset, data, work, n_quality, seed, audio_dir, run_preset='cpu', ki
         out[kind] = {kk: (round(float(v), 4) if isinstance(v, (float, np.floating)) else v) for kk, v in q.items()}
         print(preset, kind, out[kind], flush=True)
     T = time.time()
-    vq = va[np.linspace(0, n - 1, min(n_quality, n)).round().astype(int)]  # both speakers, all emotions
+    vq = va[sub]  # both speakers, all emotions
     for name, w in (('natural', [A[i] for i in vq]), ('copy_synthesis', heard(x[vq]))):
         out[name] = _dnsmos(w, f.spec.sr)
     times['reference'] = time.time() - T
@@ -148,7 +148,6 @@ def main():
                        'emogen_version': emogen.__version__, 'torch_version': torch.__version__,
                        'command': f"EMOGEN_REAL_DATA=<folder holding emodb/wav> OMP_NUM_THREADS=1 python bench/generated_speech.py "
                                   f"--work <workspace> --presets {preset} --kinds {a.kinds} --n-quality {a.n_quality} --seed {a.seed} --run-preset {a.run_preset}"}
-        for k in ('emogen_version', 'torch_version', 'command'): res.pop(k, None)  # recorded per preset
         write_json(out, res)
     print(json.dumps({p: {k: res[p].get(k) for k in ('diffusion', 'vae', 'natural', 'copy_synthesis')} for p in a.presets.split(',')}, indent=1))
 

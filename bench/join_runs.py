@@ -19,7 +19,7 @@ receives the report files and a `parts.json` saying which folds came from which 
 import json, shutil, sys
 from pathlib import Path
 import pandas as pd
-from emogen.evaluation import Benchmark, write_report, RUN_COLUMNS, _fingerprint
+from emogen.evaluation import benchmark_from_runs, write_report, _fingerprint
 from evaluation import KEEP  # bench/evaluation.py: the report files a results folder holds
 DATA_KEYS = ('spec', 'data', 'fingerprint')  # what a preparation on another CPU changes
 
@@ -73,13 +73,8 @@ def join(finished: Path, out: Path, parts: list) -> Path:
         f = cfg['folds'][r['fold']]
         if (r['test_speakers'], r['val_speakers']) != (f['test_speakers'], f['val_speakers']):
             raise ValueError(f'run {key}: other speakers than fold {r["fold"]} of the finished part')
-    order = sorted(records, key=lambda k: (k[1], k[2], list(cfg['arms']).index(k[0])))  # as run_benchmark orders them
-    rows = [{c: records[k].get(c) for c in RUN_COLUMNS} | {'test_speakers': ','.join(records[k]['test_speakers'])}
-            for k in order]
-    preds = {k: {f: records[k][f] for f in ('y_true', 'y_pred', 'speaker')} for k in order}
     reference = pd.concat(ref, ignore_index=True).sort_values('fold', kind='stable').reset_index(drop=True)
-    cfg = {**cfg, 'joined_parts': origin}
-    bench = Benchmark(pd.DataFrame(rows), preds, meta['classes'], cfg, fits, reference)
+    bench = benchmark_from_runs(records, meta['classes'], {**cfg, 'joined_parts': origin}, fits, reference)
     tmp = out/'_report'
     write_report(bench, tmp, corpus=meta.get('corpus'))
     for f in KEEP: shutil.copyfile(tmp/f, out/f)

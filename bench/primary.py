@@ -30,16 +30,16 @@ if __name__ == '__main__':
     a = ap.parse_args()
     benches = {Path(f).parent.name: load_benchmark(f) for f in a.folders}
     have = lambda arm: all(arm in set(b.runs.arm) for b in benches.values())
-    missing = [x for x in CANDIDATES + SECONDARY if not have(x)]
+    missing = [x for x in SECONDARY if not have(x)]  # SECONDARY holds the candidates too
     if any(not have(x) for x in CANDIDATES): raise SystemExit(f"every corpus needs the candidate arms; missing: {missing}")
     r, t = pooled_primary(benches, CANDIDATES, margin=a.margin)
     mde = cluster_mde(t)
-    corpora = ' and '.join(NAMES.get(c, c) for c in benches)
+    verdict = primary_verdict(r, mde, ' and '.join(NAMES.get(c, c) for c in benches))
     out = Path(a.out); out.mkdir(parents=True, exist_ok=True)
     t.to_csv(out/'differences.csv', index=False)
     sec = secondary_tests(benches, [x for x in SECONDARY if have(x)])
     sec.to_csv(out/'secondary.csv', index=False, float_format='%.6g')
     write_json(out/'primary.json', {**r, 'mde_80': mde, 'candidates': CANDIDATES, 'chosen_arms': t.groupby(['corpus', 'fold']).arm.first().value_counts().to_dict(),
                                     'secondary_missing': missing, 'sources': [str(f) for f in a.folders],
-                                    'verdict': primary_verdict(r, mde, corpora), 'emogen': emogen.__version__})
-    print(json.dumps({**r, 'mde_80': round(mde, 2)}, indent=1)); print(primary_verdict(r, mde, corpora))
+                                    'verdict': verdict, 'emogen': emogen.__version__})
+    print(json.dumps({**r, 'mde_80': round(mde, 2)}, indent=1)); print(verdict)

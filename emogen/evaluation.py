@@ -36,8 +36,8 @@ __all__ = ['CLASSIFIERS', 'N_VAL_SPEAKERS', 'ADDED_ITEM_NORM', 'RUN_COLUMNS', 'P
            'RUN_PRESETS', 'Benchmark', 'BenchmarkConfig', 'benchmark_config', 'run_benchmark', 'GeneratorStore',
            'summarize', 'paired_differences', 'pooled_confusion', 'plot_confusions', 'protocol_note', 'table5',
            'generator_quality_summary', 'table12', 'metrics_table', 'write_report', 'library_versions', 'evaluate_cli',
-           'cluster_sign_flip', 'chosen_arm_differences', 'pooled_primary', 'load_benchmark', 'cluster_mde',
-           'secondary_tests', 'primary_verdict']
+           'cluster_sign_flip', 'chosen_arm_differences', 'pooled_primary', 'load_benchmark', 'benchmark_from_runs',
+           'cluster_mde', 'secondary_tests', 'primary_verdict']
 
 # %% ../nbs/04_evaluation.ipynb #18bc86cf
 CLASSIFIERS = ('functionals', 'resnet')
@@ -866,15 +866,22 @@ def load_benchmark(
             raise UserError(f"{p}: run {key} is also in another part with other predictions")
         records[key] = r
     if not records: raise UserError(f"{folder}: no run files in runs/ or parts/*/runs/")
-    arms = list(meta['config']['arms'])
-    order = sorted(records, key=lambda k: (k[1], k[2], arms.index(k[0])))  # as run_benchmark orders them
+    mt = pd.read_csv(folder/'metrics.csv', dtype={'test_speakers': str})
+    ref = mt[mt.classifier.str.contains('original audio')].reset_index(drop=True)
+    return benchmark_from_runs(records, meta['classes'], meta['config'], meta.get('generator_fits', []),
+                               ref if len(ref) else None)
+
+def benchmark_from_runs(
+    records:dict, # (arm, fold, seed) -> run record (the run JSON `run_benchmark` caches)
+    classes:list, config:dict, fits:list, reference:pd.DataFrame|None=None, # as `Benchmark` holds them
+)->Benchmark:
+    "A `Benchmark` of run records, its rows in the order `run_benchmark` makes them (fold, seed, then the arms' order)"
+    arms = list(config['arms'])
+    order = sorted(records, key=lambda k: (k[1], k[2], arms.index(k[0])))
     rows = [{c: records[k].get(c) for c in RUN_COLUMNS} | {'test_speakers': ','.join(records[k]['test_speakers'])}
             for k in order]
     preds = {k: {f: records[k][f] for f in ('y_true', 'y_pred', 'speaker')} for k in order}
-    mt = pd.read_csv(folder/'metrics.csv', dtype={'test_speakers': str})
-    ref = mt[mt.classifier.str.contains('original audio')].reset_index(drop=True)
-    return Benchmark(pd.DataFrame(rows), preds, meta['classes'], meta['config'], meta.get('generator_fits', []),
-                     ref if len(ref) else None)
+    return Benchmark(pd.DataFrame(rows), preds, classes, config, fits, reference)
 
 def cluster_mde(
     t:pd.DataFrame, # per-speaker differences with `corpus`, `fold` and `d` (as `pooled_primary` returns them)
