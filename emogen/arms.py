@@ -147,10 +147,11 @@ def vae_factory(
     preset:str='cpu', # VAEConfig preset
     **overrides, # VAEConfig fields
 ):
-    "A factory fitting `emogen.vae.CondVAE` with `VAEConfig.for_preset(preset)`"
-    def fit_vae_arm(x_train, y_train, x_val, y_val, spec, n_classes, seed):
+    "A factory fitting `emogen.vae.CondVAE` with `VAEConfig.for_preset(preset)`; with `ckpt`, an interrupted fit resumes"
+    def fit_vae_arm(x_train, y_train, x_val, y_val, spec, n_classes, seed, ckpt=None):
         cfg = dataclasses.replace(_vae.VAEConfig.for_preset(preset), **overrides)
-        m, hist = _vae.fit_vae(x_train, y_train, x_val, y_val, spec, n_classes, config=cfg, seed=seed, progress=False)
+        m, hist = _vae.fit_vae(x_train, y_train, x_val, y_val, spec, n_classes, config=cfg, seed=seed, ckpt=ckpt,
+                               progress=False)
         return trained_for(m.eval() if hasattr(m, 'eval') else m, hist, len(x_train), cfg.batch_size)
     fit_vae_arm.key = f'vae-{preset}' + (f'-{overrides}' if overrides else '')
     return fit_vae_arm
@@ -161,11 +162,11 @@ def diffusion_factory(
     guidance:float=2.0, # classifier-free guidance scale
     **overrides, # DiffusionConfig fields
 ):
-    "A factory fitting the emotion-conditional diffusion model with `DiffusionConfig.for_preset(preset)`"
-    def fit_diffusion_arm(x_train, y_train, x_val, y_val, spec, n_classes, seed):
+    "A factory fitting the emotion-conditional diffusion model with `DiffusionConfig.for_preset(preset)`; with `ckpt`, an interrupted fit resumes"
+    def fit_diffusion_arm(x_train, y_train, x_val, y_val, spec, n_classes, seed, ckpt=None):
         cfg = dataclasses.replace(_diffusion.DiffusionConfig.for_preset(preset), **overrides)
         m, hist = _diffusion.fit_diffusion(x_train, y_train, x_val, y_val, spec, n_classes, config=cfg, seed=seed,
-                                           progress=False)
+                                           ckpt=ckpt, progress=False)
         return trained_for(m, hist, len(x_train), cfg.batch_size)
     fit_diffusion_arm.key = f'diffusion-{preset}' + (f'-{overrides}' if overrides else '')
     fit_diffusion_arm.steps, fit_diffusion_arm.guidance = steps, guidance

@@ -4,7 +4,7 @@
 
 # %% ../nbs/04_evaluation.ipynb #f61fb5b3
 from __future__ import annotations
-import os, json, time, hashlib, dataclasses, functools
+import os, json, time, hashlib, dataclasses, functools, inspect
 from dataclasses import dataclass
 from pathlib import Path
 import numpy as np
@@ -328,6 +328,11 @@ def _checkpoint_kind(path:Path)->str|None:
         raise UserError(f"{path} is not a safetensors checkpoint (a pickle?): nothing is unpickled; delete it "
                         "and the generator is fitted again") from None
 
+def _resumable(factory)->bool:
+    "Whether a generator factory takes a `ckpt` to checkpoint and resume its fit"
+    try: return 'ckpt' in inspect.signature(factory).parameters
+    except (TypeError, ValueError): return False
+
 class GeneratorStore(dict):
     "Fitted generators by (factory key, fold); with a folder, trained VAE and diffusion models are also kept on disk as safetensors weights with their JSON config (no pickle), so a rerun or a second process re-uses them"
     def __init__(self, folder=None): super().__init__(); self.folder = Path(folder) if folder else None
@@ -353,14 +358,17 @@ class GeneratorStore(dict):
         if path and path.exists():
             self[key], how = self.load(path), 'disk'
             for a, v in (read_json(side) if side.exists() else {}).items(): setattr(self[key], a, v)
-        else:
-            self[key], how = factory(*args, seed), 'fitted'
+        else:  # a factory that takes `ckpt` checkpoints every epoch beside the weights: an interrupted fit resumes
+            train = path.with_name(path.stem + '-train.safetensors') if path and _resumable(factory) else None
+            if train: train.parent.mkdir(parents=True, exist_ok=True)
+            self[key], how = (factory(*args, seed, ckpt=train) if train else factory(*args, seed)), 'fitted'
             if path and _generator_kind(self[key]):  # cheap ones (resample, Gaussian) are refitted
                 path.parent.mkdir(parents=True, exist_ok=True)
                 self.save(self[key], path)
                 trained = {a: getattr(self[key], a) for a in ('steps_trained', 'epochs_trained')
                            if getattr(self[key], a, None) is not None}
                 if trained: write_json(side, trained)
+            for f in (train.parent.glob(train.stem + '*') if train else ()): f.unlink()  # the fit is kept: drop them
         return self[key], how
 
 def _quality_fn(x, y, folds, spec, n_classes, bc, voc, audio, functionals_cache, n_jobs, F=None):
