@@ -13,10 +13,10 @@ from .preprocessing import standardise
 from . import vae as _vae, diffusion as _diffusion  # the generator arms' modules (neither imports this one)
 
 # %% auto #0
-__all__ = ['ClassGaussian', 'fit_class_gaussian', 'ClassResampler', 'fit_resample', 'RefinedGenerator', 'DiffusionSampler',
-           'trained_for', 'vae_factory', 'diffusion_factory', 'provides', 'Refine', 'AudioAugment', 'ShuffledLabels',
-           'Convert', 'CopyPaste', 'augment_audio', 'voiced_span', 'copy_paste', 'default_arms', 'sample_per_class',
-           'generated_counts']
+__all__ = ['TRAINED', 'ClassGaussian', 'fit_class_gaussian', 'ClassResampler', 'fit_resample', 'RefinedGenerator',
+           'DiffusionSampler', 'trained_for', 'vae_factory', 'diffusion_factory', 'provides', 'Refine', 'AudioAugment',
+           'ShuffledLabels', 'Convert', 'CopyPaste', 'augment_audio', 'voiced_span', 'copy_paste', 'default_arms',
+           'sample_per_class', 'generated_counts']
 
 # %% ../nbs/04d_arms.ipynb #e3a9dadf
 class ClassGaussian:
@@ -138,10 +138,15 @@ def trained_for(
     n_train:int, # training items
     batch_size:int, # items per optimiser step (incomplete last batches are dropped, as the VAE and diffusion loaders do)
 ):
-    "`model` with `epochs_trained` and `steps_trained` set: how long it trained (what the benchmark records)"
-    model.epochs_trained = len(hist)
-    model.steps_trained = len(hist)*max(1, n_train//batch_size)
+    "`model` with `TRAINED` set: epochs, optimiser steps and the seconds its epochs took (what the benchmark records)"
+    rows = hist.to_dict('records') if hasattr(hist, 'to_dict') else list(hist)
+    model.epochs_trained = len(rows)
+    model.steps_trained = len(rows)*max(1, n_train//batch_size)
+    secs = [r['seconds'] for r in rows if 'seconds' in r]  # summed over sittings when a fit was resumed
+    model.train_seconds = round(float(sum(secs)), 1) if secs else None
     return model
+
+TRAINED = ('steps_trained', 'epochs_trained', 'train_seconds')  # how long a fitted generator trained (`trained_for`)
 
 def vae_factory(
     preset:str='cpu', # VAEConfig preset

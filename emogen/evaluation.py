@@ -29,7 +29,7 @@ from . import vae as _vae, diffusion as _diffusion  # the generator arms' module
 from .arms import (ClassGaussian, fit_class_gaussian, ClassResampler, fit_resample, RefinedGenerator,
                          DiffusionSampler, vae_factory, diffusion_factory, Refine, AudioAugment, ShuffledLabels,
                          Convert, CopyPaste, augment_audio, copy_paste, default_arms, sample_per_class, generated_counts,
-                         _key, _arm_desc, _factories)
+                         _key, _arm_desc, _factories, TRAINED)
 
 # %% auto #0
 __all__ = ['CLASSIFIERS', 'N_VAL_SPEAKERS', 'ADDED_ITEM_NORM', 'RUN_COLUMNS', 'PAPER_TABLE5', 'PAPER_NOTE', 'METRICS_COLUMNS',
@@ -54,7 +54,7 @@ class Benchmark:
     @property
     def generator_quality(self)->pd.DataFrame:
         "One row per fitted generator and fold: steps trained, validation-speaker KID beside its real reference, judge UA"
-        cols = ['fold', 'factory', 'steps_trained', 'epochs_trained', 'n_val', 'KID_val', 'KID_val_se', 'KID_val_real_ref',
+        cols = ['fold', 'factory', *TRAINED, 'n_val', 'KID_val', 'KID_val_se', 'KID_val_real_ref',
                 'KID_val_real_ref_se', 'judge_UA_intended']
         t = pd.DataFrame(self.fits)
         return t[[c for c in cols if c in t]].sort_values(['factory', 'fold']).reset_index(drop=True) if len(t) else \
@@ -365,8 +365,7 @@ class GeneratorStore(dict):
             if path and _generator_kind(self[key]):  # cheap ones (resample, Gaussian) are refitted
                 path.parent.mkdir(parents=True, exist_ok=True)
                 self.save(self[key], path)
-                trained = {a: getattr(self[key], a) for a in ('steps_trained', 'epochs_trained')
-                           if getattr(self[key], a, None) is not None}
+                trained = {a: getattr(self[key], a) for a in TRAINED if getattr(self[key], a, None) is not None}
                 if trained: write_json(side, trained)
             for f in (train.parent.glob(train.stem + '*') if train else ()): f.unlink()  # the fit is kept: drop them
         return self[key], how
@@ -423,7 +422,7 @@ def _fit_arm(arm, k, xtr, ytr, xva, yva, spec, n_classes, seed, fitted, fits, me
         key = (_key(factory), k)
         g, how = fitted.fit(key, factory, (xtr, ytr, xva, yva, spec, n_classes), seed)
         if how != 'memory':
-            trained = {a: getattr(g, a) for a in ('steps_trained', 'epochs_trained') if getattr(g, a, None) is not None}
+            trained = {a: getattr(g, a) for a in TRAINED if getattr(g, a, None) is not None}
             fits.append({'fold': k, 'factory': _key(factory), 'n_train': len(xtr), 'from_cache': how == 'disk',
                          'train_speakers': _speakers(meta, f.train), 'val_speakers': _speakers(meta, f.val),
                          'test_speakers': _speakers(meta, f.test), **trained,
