@@ -335,7 +335,8 @@ def _resumable(factory)->bool:
 
 class GeneratorStore(dict):
     "Fitted generators by (factory key, fold); with a folder, trained VAE and diffusion models are also kept on disk as safetensors weights with their JSON config (no pickle), so a rerun or a second process re-uses them"
-    def __init__(self, folder=None): super().__init__(); self.folder = Path(folder) if folder else None
+    def __init__(self, folder=None):
+        super().__init__(); self.folder, self.sides = (Path(folder) if folder else None), {}
     def save(self, g, path:Path)->Path|None:
         "Write a trained VAE or diffusion model to `path` (weights, config, spec); other generators are not kept"
         kind = _generator_kind(g)
@@ -357,7 +358,8 @@ class GeneratorStore(dict):
         side = path.with_suffix('.json') if path else None  # how long it trained, beside its weights
         if path and path.exists():
             self[key], how = self.load(path), 'disk'
-            for a, v in (read_json(side) if side.exists() else {}).items(): setattr(self[key], a, v)
+            for a, v in (read_json(side) if side.exists() else {}).items():
+                if a in TRAINED: setattr(self[key], a, v)
         else:  # a factory that takes `ckpt` checkpoints every epoch beside the weights: an interrupted fit resumes
             train = path.with_name(path.stem + '-train.safetensors') if path and _resumable(factory) else None
             if train: train.parent.mkdir(parents=True, exist_ok=True)
@@ -368,7 +370,16 @@ class GeneratorStore(dict):
                 trained = {a: getattr(self[key], a) for a in TRAINED if getattr(self[key], a, None) is not None}
                 if trained: write_json(side, trained)
             for f in (train.parent.glob(train.stem + '*') if train else ()): f.unlink()  # the fit is kept: drop them
+        if path and path.exists(): self.sides[key] = side
         return self[key], how
+    def judged(self, key, tag:str, measure)->dict:
+        "`measure()` of the generator of `key`, kept beside its weights under `tag`: a rerun reads it, measuring nothing"
+        side = self.sides.get(key)
+        rec = read_json(side) if side and side.exists() else {}
+        if tag in rec.get('quality', {}): return rec['quality'][tag]
+        q = measure()
+        if side: write_json(side, {**rec, 'quality': {**rec.get('quality', {}), tag: q}})
+        return q
 
 def _quality_fn(x, y, folds, spec, n_classes, bc, voc, audio, functionals_cache, n_jobs, F=None):
     """`quality(k, generator) -> dict`: a generator of fold k on that fold's validation speakers (`validation_quality`),
@@ -392,6 +403,7 @@ def _quality_fn(x, y, folds, spec, n_classes, bc, voc, audio, functionals_cache,
         xg, yg = sample_per_class(g, np.bincount(y[f.val], minlength=n_classes), seed=10_000 + k)
         ref = np.sort(np.random.default_rng(k).choice(f.train, len(f.val), replace=len(f.train) < len(f.val)))
         return validation_quality(judge, xg, yg, e_val, x[ref], seed=k)
+    quality.tag = _digest(bc.judge_domain, bc.feature_set, vocoder_key(voc), emogen.__version__, EVAL_VERSION)
     return quality
 
 def _kept_fits(fits, folder, arms, folds, only_folds, base, bc, voc)->list:
@@ -426,7 +438,9 @@ def _fit_arm(arm, k, xtr, ytr, xva, yva, spec, n_classes, seed, fitted, fits, me
             fits.append({'fold': k, 'factory': _key(factory), 'n_train': len(xtr), 'from_cache': how == 'disk',
                          'train_speakers': _speakers(meta, f.train), 'val_speakers': _speakers(meta, f.val),
                          'test_speakers': _speakers(meta, f.test), **trained,
-                         **(quality(k, _sampler(factory, g)) if quality else {})})
+                         **(fitted.judged(key, _digest(quality.tag, getattr(factory, 'steps', None),
+                                                       getattr(factory, 'guidance', None)),
+                                          lambda: quality(k, _sampler(factory, g))) if quality else {})})
         return g
     if isinstance(arm, Refine):
         return RefinedGenerator(get(arm.vae), get(arm.diffusion), arm.strength, arm.steps, arm.guidance)
