@@ -14,9 +14,9 @@ from . import vae as _vae, diffusion as _diffusion  # the generator arms' module
 
 # %% auto #0
 __all__ = ['TRAINED', 'ClassGaussian', 'fit_class_gaussian', 'ClassResampler', 'fit_resample', 'RefinedGenerator',
-           'DiffusionSampler', 'trained_for', 'vae_factory', 'diffusion_factory', 'provides', 'Refine', 'AudioAugment',
-           'ShuffledLabels', 'Convert', 'CopyPaste', 'augment_audio', 'voiced_span', 'copy_paste', 'default_arms',
-           'sample_per_class', 'generated_counts']
+           'DiffusionSampler', 'trained_for', 'trained_of', 'vae_factory', 'diffusion_factory', 'provides', 'Refine',
+           'AudioAugment', 'ShuffledLabels', 'Convert', 'CopyPaste', 'augment_audio', 'voiced_span', 'copy_paste',
+           'default_arms', 'sample_per_class', 'generated_counts']
 
 # %% ../nbs/04d_arms.ipynb #e3a9dadf
 class ClassGaussian:
@@ -148,11 +148,15 @@ def trained_for(
 
 TRAINED = ('steps_trained', 'epochs_trained', 'train_seconds')  # how long a fitted generator trained (`trained_for`)
 
+def trained_of(g)->dict:
+    "The `TRAINED` attributes a fitted generator has, for its records"
+    return {a: getattr(g, a) for a in TRAINED if getattr(g, a, None) is not None}
+
 def vae_factory(
     preset:str='cpu', # VAEConfig preset
     **overrides, # VAEConfig fields
 ):
-    "A factory fitting `emogen.vae.CondVAE` with `VAEConfig.for_preset(preset)`; with `ckpt`, an interrupted fit resumes"
+    "A factory fitting `emogen.vae.CondVAE` with `VAEConfig.for_preset(preset)`; resumable with `ckpt`"
     def fit_vae_arm(x_train, y_train, x_val, y_val, spec, n_classes, seed, ckpt=None):
         cfg = dataclasses.replace(_vae.VAEConfig.for_preset(preset), **overrides)
         m, hist = _vae.fit_vae(x_train, y_train, x_val, y_val, spec, n_classes, config=cfg, seed=seed, ckpt=ckpt,
@@ -167,7 +171,7 @@ def diffusion_factory(
     guidance:float=2.0, # classifier-free guidance scale
     **overrides, # DiffusionConfig fields
 ):
-    "A factory fitting the emotion-conditional diffusion model with `DiffusionConfig.for_preset(preset)`; with `ckpt`, an interrupted fit resumes"
+    "A factory fitting the emotion-conditional diffusion model with `DiffusionConfig.for_preset(preset)`; resumable"
     def fit_diffusion_arm(x_train, y_train, x_val, y_val, spec, n_classes, seed, ckpt=None):
         cfg = dataclasses.replace(_diffusion.DiffusionConfig.for_preset(preset), **overrides)
         m, hist = _diffusion.fit_diffusion(x_train, y_train, x_val, y_val, spec, n_classes, config=cfg, seed=seed,

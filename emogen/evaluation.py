@@ -29,7 +29,7 @@ from . import vae as _vae, diffusion as _diffusion  # the generator arms' module
 from .arms import (ClassGaussian, fit_class_gaussian, ClassResampler, fit_resample, RefinedGenerator,
                          DiffusionSampler, vae_factory, diffusion_factory, Refine, AudioAugment, ShuffledLabels,
                          Convert, CopyPaste, augment_audio, copy_paste, default_arms, sample_per_class, generated_counts,
-                         _key, _arm_desc, _factories, TRAINED)
+                         _key, _arm_desc, _factories, TRAINED, trained_of)
 
 # %% auto #0
 __all__ = ['CLASSIFIERS', 'N_VAL_SPEAKERS', 'ADDED_ITEM_NORM', 'RUN_COLUMNS', 'PAPER_TABLE5', 'PAPER_NOTE', 'METRICS_COLUMNS',
@@ -367,13 +367,12 @@ class GeneratorStore(dict):
             if path and _generator_kind(self[key]):  # cheap ones (resample, Gaussian) are refitted
                 path.parent.mkdir(parents=True, exist_ok=True)
                 self.save(self[key], path)
-                trained = {a: getattr(self[key], a) for a in TRAINED if getattr(self[key], a, None) is not None}
-                if trained: write_json(side, trained)
+                if trained_of(self[key]): write_json(side, trained_of(self[key]))
             for f in (train.parent.glob(train.stem + '*') if train else ()): f.unlink()  # the fit is kept: drop them
         if path and path.exists(): self.sides[key] = side
         return self[key], how
     def judged(self, key, tag:str, measure)->dict:
-        "`measure()` of the generator of `key`, kept beside its weights under `tag`: a rerun reads it, measuring nothing"
+        "`measure()` of the generator of `key`, kept beside its weights under `tag`: a rerun reads it back"
         side = self.sides.get(key)
         rec = read_json(side) if side and side.exists() else {}
         if tag in rec.get('quality', {}): return rec['quality'][tag]
@@ -434,10 +433,9 @@ def _fit_arm(arm, k, xtr, ytr, xva, yva, spec, n_classes, seed, fitted, fits, me
         key = (_key(factory), k)
         g, how = fitted.fit(key, factory, (xtr, ytr, xva, yva, spec, n_classes), seed)
         if how != 'memory':
-            trained = {a: getattr(g, a) for a in TRAINED if getattr(g, a, None) is not None}
             fits.append({'fold': k, 'factory': _key(factory), 'n_train': len(xtr), 'from_cache': how == 'disk',
                          'train_speakers': _speakers(meta, f.train), 'val_speakers': _speakers(meta, f.val),
-                         'test_speakers': _speakers(meta, f.test), **trained,
+                         'test_speakers': _speakers(meta, f.test), **trained_of(g),
                          **(fitted.judged(key, _digest(quality.tag, getattr(factory, 'steps', None),
                                                        getattr(factory, 'guidance', None)),
                                           lambda: quality(k, _sampler(factory, g))) if quality else {})})
