@@ -4,8 +4,9 @@ without Quarto): hidden cells and `#|` directives are dropped, outputs are kept 
 
 Before rendering, every block of nbs/index.ipynb between `<!-- results:CORPUS begin -->` and
 `<!-- results:CORPUS end -->` is regenerated from the committed benchmark reports in results/CORPUS/*/ (metrics.csv,
-summary.csv, differences_UA.csv), and every block of a results/**/NOTES.md between `<!-- validation begin -->` and
-`<!-- validation end -->` from the validation files of its folder, so that no figure of either is typed by hand.
+summary.csv, differences_UA.csv), the block `results:primary` from results/primary/primary.json (`bench/primary.py`),
+and every block of a results/**/NOTES.md between `<!-- validation begin -->` and `<!-- validation end -->` from the
+validation files of its folder, so that no figure of either is typed by hand.
 The README may hold at most MAX_WORDS words (whitespace-separated tokens of README.md).
 
     python .ci/readme.py          # regenerate the blocks, then write README.md
@@ -73,7 +74,7 @@ def _verdict(clf: str, d) -> str:
 def results_block(corpus: str) -> str:
     "The headline of a corpus: one table of UA and paired difference to real per arm and classifier, and what it shows"
     name, reps = CORPUS_NAMES.get(corpus, corpus), _reports(corpus)
-    if not reps: return f'No benchmark report for {name} is committed yet (`results/{corpus}/` holds none).\n'
+    if not reps: return f'No benchmark report for {name} is committed yet.\n'
     arms_reps = [r for r in reps if r[2].arm.nunique() > 1]
     arms = list(dict.fromkeys(a for _, _, m, _ in arms_reps for a in m.arm.unique()))
     head = ' | '.join(f'{CLASSIFIER_NAMES.get(c, c)} ({_size(m)}): UA % | Δ vs real, points [95 % CI]' for _, c, m, _ in arms_reps)
@@ -90,6 +91,17 @@ def results_block(corpus: str) -> str:
     if verdicts: text += ' ' + ('; '.join(verdicts) + '.').capitalize()[0] + ('; '.join(verdicts) + '.')[1:]
     links = ', '.join(f'[`{p.name}`]({GIT}/tree/main/results/{corpus}/{p.name})' for p, _, _, _ in reps)
     return text + f' Reports: {links}.\n'
+
+
+def primary_block() -> str:
+    "The pre-registered primary test over both corpora in one sentence, from results/primary/primary.json"
+    f, prereg = root/'results'/'primary'/'primary.json', f'[pre-registered]({GIT}/blob/main/results/PREREGISTRATION.md)'
+    if not f.exists():
+        return f'The {prereg} test over both corpora runs once their arm tables are committed.\n'
+    return f"{json.loads(f.read_text())['verdict']} Test and design: {prereg}; figures: [`results/primary`]({GIT}/tree/main/results/primary).\n"
+
+
+def _block(name: str) -> str: return primary_block() if name == 'primary' else results_block(name)
 
 
 def _command(folder: Path) -> str:
@@ -165,7 +177,7 @@ def refresh_index() -> tuple[nbformat.NotebookNode, bool]:
     changed = False
     for c in nb.cells:
         if c.cell_type != 'markdown': continue
-        new = BLOCK.sub(lambda mt: mt.group(1) + results_block(mt.group(2)) + mt.group(4), c.source)
+        new = BLOCK.sub(lambda mt: mt.group(1) + _block(mt.group(2)) + mt.group(4), c.source)
         if new != c.source: c.source, changed = new, True
     return nb, changed
 
