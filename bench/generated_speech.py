@@ -16,6 +16,11 @@ preset's steps and guidance; the VAE sampled directly), sends the items through 
                      the emotions), of as many natural validation clips, spread the same way, and of their
                      copy-synthesis through the vocoder (means, with the items' OVRL sd and count)
 
+`--kinds autoencoder` measures where latent diffusion loses quality: the validation items sent through the latent
+model's autoencoder (encode, decode) and the vocoder, against their copy-synthesis, item for item: the judge's UA on
+their true emotions for both, DNSMOS of the same clips and the paired OVRL difference with its t-interval: what the
+latent model would give if its U-Net sampled real items' latents exactly.
+
 The rule that decides whether the `cpu` preset moves to the `hifigan` features is in
 results/generated-speech/NOTES.md (written before this script ran on real data).
 
@@ -33,7 +38,7 @@ from emogen.generation import sample_batched
 from emogen.vae import load_vae
 from emogen.diffusion import load_diffusion
 from emogen.quality import fit_judge, kid
-from emogen.stats import classification_metrics
+from emogen.stats import classification_metrics, t_interval
 from emogen.ser import functionals, round_trip_audio
 from emogen.speech_quality import dnsmos_table
 import soxr, soundfile as sf
@@ -95,7 +100,7 @@ def measure(preset, data, work, n_quality, seed, audio_dir, run_preset='cpu', ki
     embed = lambda w: judge.model.standardise(functionals(w, f.spec.sr, cache_dir=work/'cache'/'functionals', progress=False))
     e_ref = embed(heard(x[ref]))  # the real-vs-real reference: real training items through the same vocoder
     kr, kr_se = kid(e_ref, e_val, seed=seed)
-    for kind in kinds:
+    for kind in [k for k in kinds if k != 'autoencoder']:
         T = time.time()
         xg = generate(run, kind, labels, seed)[keep]
         yg = labels.numpy()[keep]
@@ -114,6 +119,10 @@ def measure(preset, data, work, n_quality, seed, audio_dir, run_preset='cpu', ki
         times[f'measure_{kind}'] = time.time() - T
         out[kind] = {kk: (round(float(v), 4) if isinstance(v, (float, np.floating)) else v) for kk, v in q.items()}
         print(preset, kind, out[kind], flush=True)
+    if 'autoencoder' in kinds:
+        T = time.time()
+        out['autoencoder'] = reconstruction(run, x, y, va, sub, k, heard, judge, f.spec.sr)
+        times['measure_autoencoder'] = time.time() - T
     T = time.time()
     vq = va[sub]  # both speakers, all emotions
     for name, w in (('natural', [A[i] for i in vq]), ('copy_synthesis', heard(x[vq]))):
@@ -121,6 +130,25 @@ def measure(preset, data, work, n_quality, seed, audio_dir, run_preset='cpu', ki
     times['reference'] = time.time() - T
     out['seconds'] = {kk: round(v, 1) for kk, v in times.items()}
     return out
+
+
+def reconstruction(run, x, y, va, sub, k, heard, judge, sr) -> dict:
+    "The validation items through the latent diffusion model's autoencoder and the vocoder, against their copy-synthesis"
+    m = load_diffusion(run.best('diffusion'), spec=run.features.spec)
+    if m.autoencoder is None: raise SystemExit('the diffusion model has no autoencoder: nothing to measure')
+    with torch.no_grad():
+        xr = torch.cat([m.decode(m.encode(torch.as_tensor(x[va[i:i + 16]]))) for i in range(0, len(va), 16)]).numpy()
+    sets = {'autoencoder': heard(xr), 'copy_synthesis': heard(x[va])}
+    ua = {name: 100*classification_metrics(y[va], judge.model.predict_functionals(
+              functionals(w, sr, cache_dir=run.out/'cache'/'functionals', progress=False)), k)['UA'] for name, w in sets.items()}
+    d = {name: dnsmos_table([w[i] for i in sub], sr, progress=False) for name, w in sets.items()}
+    diff = t_interval(d['autoencoder'].dnsmos_ovrl.values - d['copy_synthesis'].dnsmos_ovrl.values)
+    return {'n_val': len(va), 'judge_UA_true': round(ua['autoencoder'], 2), 'copy_synthesis_judge_UA_true': round(ua['copy_synthesis'], 2),
+            'dnsmos_ovrl': round(float(d['autoencoder'].dnsmos_ovrl.mean()), 3),
+            'dnsmos_sig': round(float(d['autoencoder'].dnsmos_sig.mean()), 3),
+            'dnsmos_bak': round(float(d['autoencoder'].dnsmos_bak.mean()), 3),
+            'dnsmos_ovrl_sd': round(float(d['autoencoder'].dnsmos_ovrl.std(ddof=1)), 3), 'n_dnsmos': len(sub),
+            'ovrl_minus_copy_synthesis': {kk: (round(v, 3) if isinstance(v, float) else v) for kk, v in diff.items()}}
 
 
 def main():
@@ -131,7 +159,8 @@ def main():
     ap.add_argument('--seed', type=int, default=0)
     ap.add_argument('--audio', default=None, help='write one generated item per emotion and preset here (16 kHz WAV)')
     ap.add_argument('--out', default='results/generated-speech/emodb.json')
-    ap.add_argument('--kinds', default='diffusion,vae', help='the generators measured (diffusion: the latent U-Net)')
+    ap.add_argument('--kinds', default='diffusion,vae',
+                    help='the generators measured (diffusion: the latent U-Net; autoencoder: its reconstructions of the validation items)')
     ap.add_argument('--run-preset', default='cpu', help="the run preset whose generators are measured ('smoke': plumbing only)")
     a = ap.parse_args()
     torch.set_num_threads(1)
