@@ -24,8 +24,11 @@ latent model would give if its U-Net sampled real items' latents exactly.
 The rule that decides whether the `cpu` preset moves to the `hifigan` features is in
 results/generated-speech/NOTES.md (written before this script ran on real data).
 
+`--diffusion-size cpu` measures another latent diffusion size than the run preset's (the checkpoints are named by it,
+so the run preset's own generators are untouched); write it to its own --out.
+
 Usage: EMOGEN_REAL_DATA=DIR OMP_NUM_THREADS=1 python bench/generated_speech.py --work W
-       [--presets hifigan,emogen] [--n-quality 40] [--out results/generated-speech/emodb.json]
+       [--presets hifigan,emogen] [--n-quality 40] [--out results/generated-speech/emodb.json] [--diffusion-size cpu]
 """
 import argparse, json, sys, time
 from pathlib import Path
@@ -56,14 +59,18 @@ def generate(run, kind, labels, seed):
 
 def _dnsmos(waves, sr) -> dict:
     "Mean DNSMOS (P.835) of `waves` (resampled to 16 kHz inside), with the items' sd and count for an interval"
-    t = dnsmos_table(waves, sr, progress=False)
+    return _summary(dnsmos_table(waves, sr, progress=False))
+
+
+def _summary(t) -> dict:
+    "A `dnsmos_table`'s means, with the items' OVRL sd and count"
     return {**{c: round(float(t[c].mean()), 3) for c in ('dnsmos_ovrl', 'dnsmos_sig', 'dnsmos_bak')},
             'dnsmos_ovrl_sd': round(float(t.dnsmos_ovrl.std(ddof=1)), 3), 'n_dnsmos': len(t)}
 
 
-def measure(preset, data, work, n_quality, seed, audio_dir, run_preset='cpu', kinds=('diffusion', 'vae')):
+def measure(preset, data, work, n_quality, seed, audio_dir, run_preset='cpu', kinds=('diffusion', 'vae'), size=None):
     smoke = dict(diffusion={'epochs': 1, 'val_repeats': 1}, vae={'epochs': 1}) if run_preset == 'smoke' else {}
-    cfg = RunConfig.for_preset(run_preset, 'emodb', data_dir=str(data), features=preset, **smoke)
+    cfg = RunConfig.for_preset(run_preset, 'emodb', data_dir=str(data), features=preset, diffusion_size=size, **smoke)
     run = Run(cfg, work, progress=False)
     T, times = time.time(), {}
     if not (processed_dir(work, 'emodb', preset)/'features.npy').exists(): stage_prepare(run)
@@ -71,7 +78,7 @@ def measure(preset, data, work, n_quality, seed, audio_dir, run_preset='cpu', ki
     fold = run.showcase_fold(f.meta)
     times['prepare'] = time.time() - T
     trained = {}
-    for kind in ('vae', 'diffusion'):
+    for kind in [k for k in ('vae', 'diffusion') if k in kinds or k == 'diffusion' and 'autoencoder' in kinds]:
         T = time.time()
         trained[kind] = _train_generator(run, kind)  # resumes from the run's checkpoint; returns at once when finished
         times[f'train_{kind}'] = time.time() - T
@@ -92,12 +99,13 @@ def measure(preset, data, work, n_quality, seed, audio_dir, run_preset='cpu', ki
     sub = np.linspace(0, n - 1, min(n_quality, n)).round().astype(int)  # DNSMOS items, spread over the label order
     times['judge'] = time.time() - T
     out = {'preset': preset, 'vocoder': run.vocoder.info(), 'judge': judge.info(), 'spec': f.spec.to_dict(),
-           'run_config': cfg.to_dict(), 'train_speakers': trained['vae']['train_speakers'],
+           'run_config': cfg.to_dict(), 'train_speakers': next(iter(trained.values()))['train_speakers'],
            'val_speakers': [str(s) for s in fold.val_speakers], 'n_val': int(n),
            'generators': {kind: {kk: v for kk, v in t.items() if kk != 'checkpoint'} for kind, t in trained.items()}}
     # every set is vocoded once (cached): its functionals give the judge's labels and KID, a subset of it DNSMOS
     heard = lambda xs: round_trip_audio(xs, f.spec, cache_dir=work/'cache'/'audio', vocoder=run.vocoder, progress=False)
-    embed = lambda w: judge.model.standardise(functionals(w, f.spec.sr, cache_dir=work/'cache'/'functionals', progress=False))
+    fun = lambda w: functionals(w, f.spec.sr, cache_dir=work/'cache'/'functionals', progress=False)
+    embed = lambda w: judge.model.standardise(fun(w))
     e_ref = embed(heard(x[ref]))  # the real-vs-real reference: real training items through the same vocoder
     kr, kr_se = kid(e_ref, e_val, seed=seed)
     for kind in [k for k in kinds if k != 'autoencoder']:
@@ -105,7 +113,7 @@ def measure(preset, data, work, n_quality, seed, audio_dir, run_preset='cpu', ki
         xg = generate(run, kind, labels, seed)[keep]
         yg = labels.numpy()[keep]
         wall = heard(xg)
-        fg = functionals(wall, f.spec.sr, cache_dir=work/'cache'/'functionals', progress=False)
+        fg = fun(wall)
         kg, kg_se = kid(judge.model.standardise(fg), e_val, seed=seed)
         ua = classification_metrics(yg, judge.model.predict_functionals(fg), k)['UA']
         q = {'n_val': int(n), 'KID_val': kg, 'KID_val_se': kg_se, 'KID_val_real_ref': kr, 'KID_val_real_ref_se': kr_se,
@@ -119,36 +127,33 @@ def measure(preset, data, work, n_quality, seed, audio_dir, run_preset='cpu', ki
         times[f'measure_{kind}'] = time.time() - T
         out[kind] = {kk: (round(float(v), 4) if isinstance(v, (float, np.floating)) else v) for kk, v in q.items()}
         print(preset, kind, out[kind], flush=True)
-    if 'autoencoder' in kinds:
-        T = time.time()
-        out['autoencoder'] = reconstruction(run, x, y, va, sub, k, heard, judge, f.spec.sr)
-        times['measure_autoencoder'] = time.time() - T
     T = time.time()
     vq = va[sub]  # both speakers, all emotions
-    for name, w in (('natural', [A[i] for i in vq]), ('copy_synthesis', heard(x[vq]))):
-        out[name] = _dnsmos(w, f.spec.sr)
+    ref_t = {name: dnsmos_table(w, f.spec.sr, progress=False)
+             for name, w in (('natural', [A[i] for i in vq]), ('copy_synthesis', heard(x[vq])))}
+    out |= {name: _summary(t) for name, t in ref_t.items()}
     times['reference'] = time.time() - T
+    if 'autoencoder' in kinds:
+        T = time.time()
+        out['autoencoder'] = reconstruction(run, x, y, va, sub, k, heard, fun, judge, ref_t['copy_synthesis'], f.spec.sr)
+        times['measure_autoencoder'] = time.time() - T
     out['seconds'] = {kk: round(v, 1) for kk, v in times.items()}
     return out
 
 
-def reconstruction(run, x, y, va, sub, k, heard, judge, sr) -> dict:
-    "The validation items through the latent diffusion model's autoencoder and the vocoder, against their copy-synthesis"
+def reconstruction(run, x, y, va, sub, k, heard, fun, judge, copy_t, sr) -> dict:
+    """The validation items through the latent diffusion model's autoencoder and the vocoder, against their
+    copy-synthesis (`copy_t`: the DNSMOS table of the copy-synthesis of the clips `va[sub]`)"""
     m = load_diffusion(run.best('diffusion'), spec=run.features.spec)
     if m.autoencoder is None: raise SystemExit('the diffusion model has no autoencoder: nothing to measure')
     with torch.no_grad():
         xr = torch.cat([m.decode(m.encode(torch.as_tensor(x[va[i:i + 16]]))) for i in range(0, len(va), 16)]).numpy()
     sets = {'autoencoder': heard(xr), 'copy_synthesis': heard(x[va])}
-    ua = {name: 100*classification_metrics(y[va], judge.model.predict_functionals(
-              functionals(w, sr, cache_dir=run.out/'cache'/'functionals', progress=False)), k)['UA'] for name, w in sets.items()}
-    d = {name: dnsmos_table([w[i] for i in sub], sr, progress=False) for name, w in sets.items()}
-    diff = t_interval(d['autoencoder'].dnsmos_ovrl.values - d['copy_synthesis'].dnsmos_ovrl.values)
+    ua = {name: 100*classification_metrics(y[va], judge.model.predict_functionals(fun(w)), k)['UA'] for name, w in sets.items()}
+    t = dnsmos_table([sets['autoencoder'][i] for i in sub], sr, progress=False)
+    diff = t_interval(t.dnsmos_ovrl.values - copy_t.dnsmos_ovrl.values)
     return {'n_val': len(va), 'judge_UA_true': round(ua['autoencoder'], 2), 'copy_synthesis_judge_UA_true': round(ua['copy_synthesis'], 2),
-            'dnsmos_ovrl': round(float(d['autoencoder'].dnsmos_ovrl.mean()), 3),
-            'dnsmos_sig': round(float(d['autoencoder'].dnsmos_sig.mean()), 3),
-            'dnsmos_bak': round(float(d['autoencoder'].dnsmos_bak.mean()), 3),
-            'dnsmos_ovrl_sd': round(float(d['autoencoder'].dnsmos_ovrl.std(ddof=1)), 3), 'n_dnsmos': len(sub),
-            'ovrl_minus_copy_synthesis': {kk: (round(v, 3) if isinstance(v, float) else v) for kk, v in diff.items()}}
+            **_summary(t), 'ovrl_minus_copy_synthesis': {kk: (round(v, 3) if isinstance(v, float) else v) for kk, v in diff.items()}}
 
 
 def main():
@@ -162,6 +167,7 @@ def main():
     ap.add_argument('--kinds', default='diffusion,vae',
                     help='the generators measured (diffusion: the latent U-Net; autoencoder: its reconstructions of the validation items)')
     ap.add_argument('--run-preset', default='cpu', help="the run preset whose generators are measured ('smoke': plumbing only)")
+    ap.add_argument('--diffusion-size', default=None, help="the latent diffusion preset, if not the run preset's (e.g. 'cpu')")
     a = ap.parse_args()
     torch.set_num_threads(1)
     data = real_data_dir('emodb/wav')
@@ -173,10 +179,11 @@ def main():
     res = read_json(out) if out.exists() else {}
     for preset in a.presets.split(','):
         res[preset] = {**res.get(preset, {}), **measure(preset, data, work, a.n_quality, a.seed, audio_dir, a.run_preset,
-                                                      a.kinds.split(',')),
+                                                      a.kinds.split(','), a.diffusion_size),
                        'emogen_version': emogen.__version__, 'torch_version': torch.__version__,
                        'command': f"EMOGEN_REAL_DATA=<folder holding emodb/wav> OMP_NUM_THREADS=1 python bench/generated_speech.py "
-                                  f"--work <workspace> --presets {preset} --kinds {a.kinds} --n-quality {a.n_quality} --seed {a.seed} --run-preset {a.run_preset}"}
+                                  f"--work <workspace> --presets {preset} --kinds {a.kinds} --n-quality {a.n_quality} --seed {a.seed} --run-preset {a.run_preset}"
+                                  + (f" --diffusion-size {a.diffusion_size} --out {a.out}" if a.diffusion_size else '')}
         write_json(out, res)
     print(json.dumps({p: {k: res[p].get(k) for k in ('diffusion', 'vae', 'natural', 'copy_synthesis')} for p in a.presets.split(',')}, indent=1))
 
