@@ -367,7 +367,7 @@ class GeneratorStore(dict):
             if path and _generator_kind(self[key]):  # cheap ones (resample, Gaussian) are refitted
                 path.parent.mkdir(parents=True, exist_ok=True)
                 self.save(self[key], path)
-                if trained_of(self[key]): write_json(side, trained_of(self[key]))
+                if trained := trained_of(self[key]): write_json(side, trained)
             for f in (train.parent.glob(train.stem + '*') if train else ()): f.unlink()  # the fit is kept: drop them
         if path and path.exists(): self.sides[key] = side
         return self[key], how
