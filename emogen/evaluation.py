@@ -334,22 +334,35 @@ def _resumable(factory)->bool:
     except (TypeError, ValueError): return False
 
 class GeneratorStore(dict):
-    "Fitted generators by (factory key, fold); with a folder, trained VAE and diffusion models are also kept on disk as safetensors weights with their JSON config (no pickle), so a rerun or a second process re-uses them"
-    def __init__(self, folder=None):
+    """Fitted generators by (factory key, fold); with a folder, trained VAE and diffusion models are also kept on disk
+    as safetensors weights with their JSON config (no pickle), so a rerun or a second process re-uses them"""
+    def __init__(self,
+                 folder=None, # where trained VAE and diffusion models are kept (None: in memory only)
+                ):
         super().__init__(); self.folder, self.sides = (Path(folder) if folder else None), {}
-    def save(self, g, path:Path)->Path|None:
+    def save(self,
+             g, # a fitted generator
+             path:Path, # its .safetensors file
+            )->Path|None:
         "Write a trained VAE or diffusion model to `path` (weights, config, spec); other generators are not kept"
         kind = _generator_kind(g)
         if kind == 'vae': return _vae.save_vae(g, path)
         if kind == 'diffusion':
             return save_checkpoint(path, {'model': g.state_dict()}, _diffusion._ckpt_config(g), g.spec, 'diffusion')
-    def load(self, path:Path):
+    def load(self,
+             path:Path, # a file `save` wrote
+            ):
         "The model saved at `path`, on the CPU, in evaluation mode, rebuilt from its config (nothing unpickled)"
         kind = _checkpoint_kind(path)
         if kind == 'vae': return _vae.load_vae(path, device='cpu')
         if kind == 'diffusion': return _diffusion.load_diffusion(path, device='cpu')
         raise UserError(f"{path} holds a {kind!r} checkpoint, not a generator: delete it")
-    def fit(self, key, factory, args, seed):
+    def fit(self,
+            key, # (factory key, fold)
+            factory, # the arm's generator factory
+            args, # what it is fitted on: (x_train, y_train, x_val, y_val, spec, n_classes)
+            seed, # its seed
+           ):
         "The generator of `key`: in memory, else from the folder when its inputs match, else fitted (and saved)"
         if key in self: return self[key], 'memory'
         spec = args[4].to_dict() if hasattr(args[4], 'to_dict') else args[4]
@@ -371,7 +384,11 @@ class GeneratorStore(dict):
             for f in (train.parent.glob(train.stem + '*') if train else ()): f.unlink()  # the fit is kept: drop them
         if path and path.exists(): self.sides[key] = side
         return self[key], how
-    def judged(self, key, tag:str, measure)->dict:
+    def judged(self,
+               key, # (factory key, fold) of a fitted generator
+               tag:str, # what is measured (the measure's settings)
+               measure, # () -> dict: the measurement, run only when none is kept
+              )->dict:
         "`measure()` of the generator of `key`, kept beside its weights under `tag`: a rerun reads it back"
         side = self.sides.get(key)
         rec = read_json(side) if side and side.exists() else {}
@@ -839,7 +856,8 @@ def chosen_arm_differences(
     baseline:str='real', # the arm compared with
     metric:str='UA', # per-speaker metric
 )->pd.DataFrame:
-    "Per test speaker: the arm chosen in its fold on the validation speakers (best mean val_UA) and its difference to `baseline` (points)"
+    """Per test speaker: the arm chosen in its fold on the validation speakers (best mean val_UA) and its difference to
+    `baseline` (points)"""
     r, rows = bench.runs, []
     if len(candidates) > 1 and ('val_UA' not in r or r[r.arm.isin(candidates)].val_UA.isna().any()):
         raise UserError("these runs record no validation UA (val_UA): the arm cannot be chosen on validation speakers")
@@ -892,7 +910,10 @@ def load_benchmark(
 
 def benchmark_from_runs(
     records:dict, # (arm, fold, seed) -> run record (the run JSON `run_benchmark` caches)
-    classes:list, config:dict, fits:list, reference:pd.DataFrame|None=None, # as `Benchmark` holds them
+    classes:list, # class names (index = label)
+    config:dict, # the benchmark's configuration, with its `arms`
+    fits:list, # the generator fit records
+    reference:pd.DataFrame|None=None, # the reference rows (original audio), as `Benchmark` holds them
 )->Benchmark:
     "A `Benchmark` of run records, its rows in the order `run_benchmark` makes them (fold, seed, then the arms' order)"
     arms = list(config['arms'])
@@ -905,9 +926,9 @@ def benchmark_from_runs(
 def cluster_mde(
     t:pd.DataFrame, # per-speaker differences with `corpus`, `fold` and `d` (as `pooled_primary` returns them)
     alpha:float=0.05, # two-sided level
-    power:float=0.8,
+    power:float=0.8, # the probability of finding it
 )->float:
-    "Smallest mean difference (points) the clustered test finds with `power`: paired t over the clusters' values at their sd"
+    "Smallest mean difference (points) the clustered test finds with `power`: paired t over the clusters' values"
     g = t.groupby([t.corpus, t.fold]).d
     v = g.sum().values*g.ngroups/len(t)  # the values the sign-flip test flips; their mean is the mean over speakers
     return min_detectable_effect(float(np.std(v, ddof=1)), len(v), alpha, power)
@@ -915,7 +936,7 @@ def cluster_mde(
 def secondary_tests(
     benches:dict, # corpus -> Benchmark
     arms:list, # each is tested alone against `baseline`
-    baseline:str='real',
+    baseline:str='real', # the arm each is compared with
 )->pd.DataFrame:
     "Each arm against `baseline`: the pooled cluster sign-flip test, its interval, and p adjusted with Holm over `arms`"
     rows = []
@@ -929,7 +950,7 @@ def secondary_tests(
 def primary_verdict(
     r:dict, # `pooled_primary`'s result (with margin)
     mde:float, # `cluster_mde` of its differences
-    corpora:str='EmoDB and RAVDESS',
+    corpora:str='EmoDB and RAVDESS', # the corpora's names, as the sentence says them
 )->str:
     "The primary result in one sentence, every figure from `r`"
     sig = r['p'] < 0.05
