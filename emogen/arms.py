@@ -148,7 +148,9 @@ def trained_for(
 
 TRAINED = ('steps_trained', 'epochs_trained', 'train_seconds')  # how long a fitted generator trained (`trained_for`)
 
-def trained_of(g)->dict:
+def trained_of(
+    g, # a fitted generator
+)->dict:
     "The `TRAINED` attributes a fitted generator has, for its records"
     return {a: getattr(g, a) for a in TRAINED if getattr(g, a, None) is not None}
 

@@ -340,7 +340,8 @@ def segan_enhance(
 class MaskCRN(nn.Module):
     "Convolutional-recurrent mask estimator on compressed STFT magnitudes: (B, samples) noisy -> (B, samples) enhanced"
     def __init__(self,
-                 n_fft:int=512, hop:int=128, # STFT (16 kHz: 32 ms windows, 8 ms hop)
+                 n_fft:int=512, # STFT window and FFT size (16 kHz: 32 ms)
+                 hop:int=128, # STFT hop (8 ms)
                  channels:tuple=(8, 16, 16), # encoder channels, one stride-2 layer over frequency each
                  bottleneck:int=4, # channels per frequency bin fed to the GRU
                  hidden:int=64, # GRU units
@@ -357,10 +358,15 @@ class MaskCRN(nn.Module):
         self.dec = nn.ModuleList([nn.ConvTranspose2d(2*b, a if a > 1 else 8, (1, 3), (1, 2), (0, 1)) for a, b in zip(ch[:-1], ch[1:])][::-1])
         self.head = nn.Conv2d(8, 1, 1)
 
-    def spec(self, w:torch.Tensor)->torch.Tensor:
+    def spec(self,
+             w:torch.Tensor, # waveforms (B, samples)
+            )->torch.Tensor:
+        "Their complex STFT (B, F, T)"
         return torch.stft(w, self.n_fft, self.hop, window=torch.hann_window(self.n_fft, device=w.device), return_complex=True)
 
-    def mask(self, S:torch.Tensor)->torch.Tensor:
+    def mask(self,
+             S:torch.Tensor, # complex STFT (B, F, T)
+            )->torch.Tensor:
         "The gain per bin (B, F, T) from the complex STFT (B, F, T)"
         h, skips = (S.abs()**self.compress).transpose(1, 2)[:, None], []  # (B, 1, T, F)
         for e in self.enc: h = e(h); skips.append(h)
@@ -371,12 +377,18 @@ class MaskCRN(nn.Module):
         for d, s in zip(self.dec, skips[::-1]): h = torch.nn.functional.elu(d(torch.cat([h, s], 1)))
         return torch.sigmoid(self.head(h))[:, 0].transpose(1, 2)
 
-    def forward(self, noisy:torch.Tensor)->torch.Tensor:
+    def forward(self,
+                noisy:torch.Tensor, # noisy waveforms (B, samples)
+               )->torch.Tensor:
+        "The enhanced waveforms (B, samples): the noisy STFT times the estimated mask"
         S = self.spec(noisy)
         w = torch.hann_window(self.n_fft, device=noisy.device)
         return torch.istft(S*self.mask(S), self.n_fft, self.hop, window=w, length=noisy.shape[-1])
 
-    def loss(self, noisy:torch.Tensor, clean:torch.Tensor)->torch.Tensor:
+    def loss(self,
+             noisy:torch.Tensor, # noisy waveforms (B, samples)
+             clean:torch.Tensor, # their clean references
+            )->torch.Tensor:
         "Mean squared error of compressed magnitudes, enhanced against clean"
         S = self.spec(noisy)
         cm = lambda m: (m**2 + 1e-12)**(self.compress/2)  # |m|**compress with a finite gradient at 0

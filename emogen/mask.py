@@ -43,7 +43,11 @@ class NoisyMixes(torch.utils.data.Dataset):
 
     def __len__(self): return self.n
 
-    def noise(self, kind:str, u:int, rng)->np.ndarray:
+    def noise(self,
+              kind:str, # a noise kind of `noises`
+              u:int, # the utterance's index (babble leaves its speaker out)
+              rng, # a numpy Generator
+             )->np.ndarray:
         "`seg` samples of noise of `kind` at unit RMS for utterance `u`"
         n = self.seg
         if kind in ('white', 'pink', 'brown'): return coloured_noise(n, ('white', 'pink', 'brown').index(kind), rng)

@@ -271,7 +271,9 @@ def audio_to_features(
 DB_CEILING = 120.0  # dB: far above any real recording's log-mel (peak-normalised speech peaks near 30 dB)
 ROUND_TRIP_VERSION = 3  # version of features -> audio: caches of round-tripped items are keyed by it (bump on change)
 
-def log_ceiling(spec:FeatureSpec)->float:
+def log_ceiling(
+    spec:FeatureSpec, # the features' spec (its `log` unit)
+)->float:
     "`DB_CEILING` in the unit of `spec.log`: dB of power, or the natural log of the magnitude"
     return DB_CEILING if spec.log == 'db' else DB_CEILING/20*math.log(10)
 

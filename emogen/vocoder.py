@@ -57,14 +57,19 @@ class ResBlock1(nn.Module):
         super().__init__()
         self.convs1 = nn.ModuleList([_wn(nn.Conv1d(ch, ch, k, 1, dilation=d, padding=_pad(k, d))) for d in dilation])
         self.convs2 = nn.ModuleList([_wn(nn.Conv1d(ch, ch, k, 1, padding=_pad(k))) for _ in dilation])
-    def forward(self, x):
+    def forward(self,
+                x, # (B, ch, samples)
+               ):
+        "x plus each pair of dilated convolutions' output in turn"
         for c1, c2 in zip(self.convs1, self.convs2):
             x = x + c2(F.leaky_relu(c1(F.leaky_relu(x, LRELU_SLOPE)), LRELU_SLOPE))
         return x
 
 class HiFiGANGenerator(nn.Module):
     "HiFi-GAN's generator (V1, ResBlock1): log-mel (N, num_mels, T) -> waveform (N, 1, T*hop) in [-1, 1]"
-    def __init__(self, c:HiFiGANConfig=HiFiGANConfig()):
+    def __init__(self,
+                 c:HiFiGANConfig=HiFiGANConfig(), # the architecture (default: V1, as the packaged weights)
+                ):
         super().__init__()
         ch, self.nk = c.upsample_initial_channel, len(c.resblock_kernel_sizes)
         self.conv_pre = _wn(nn.Conv1d(c.num_mels, ch, 7, 1, padding=3))
@@ -74,7 +79,10 @@ class HiFiGANGenerator(nn.Module):
                                         for k, d in zip(c.resblock_kernel_sizes, c.resblock_dilation_sizes)])
         self.conv_post = _wn(nn.Conv1d(ch//2**len(self.ups), 1, 7, 1, padding=3))
 
-    def forward(self, x):
+    def forward(self,
+                x, # log-mel magnitudes (B, num_mels, frames), natural log
+               ):
+        "Waveforms (B, 1, frames*hop) in [-1, 1]"
         x = self.conv_pre(x)
         for i, up in enumerate(self.ups):
             x = up(F.leaky_relu(x, LRELU_SLOPE))
