@@ -244,8 +244,8 @@ def listening_page(
     st = stimuli
     if anchor and 'anchor' not in set(st.condition):
         nat = st[st.condition == 'natural']
-        st = pd.concat([st, nat.assign(condition='anchor', audio=[match_level(low_pass_anchor(w, sr), w) for w, sr in zip(nat.audio, nat.sr)],
-                                       source=nat.get('source', ''))], ignore_index=True)
+        anchors = [match_level(low_pass_anchor(w, sr), w) for w, sr in zip(nat.audio, nat.sr)]
+        st = pd.concat([st, nat.assign(condition='anchor', audio=anchors, source=nat.get('source', ''))], ignore_index=True)
     trials = page_order(st, seed)
     cfg = {'title': title, 'seed': seed, 'columns': COLUMNS, 'emogen_version': emogen.__version__, 'trials': trials,
            'anchor': f'low-pass {ANCHOR_HZ:g} Hz (Butterworth, order 8, zero phase)' if anchor else None,
@@ -318,7 +318,8 @@ def selftest_expected(
     for t in cfg['trials']:
         for i, c in enumerate(t['conditions']):
             state = state*48271 % 2147483647
-            rows.append(['selftest', t['id'], t['emotion'], c, state % 101, i + 1, cfg['seed'], cfg['emogen_version'], cfg['page_id']])
+            rows.append(['selftest', t['id'], t['emotion'], c, state % 101, i + 1, cfg['seed'], cfg['emogen_version'],
+                         cfg['page_id']])
     return pd.DataFrame(rows, columns=cfg['columns']).astype({'emogen_version': str, 'page_id': str})
 
 def check_page(
@@ -328,7 +329,8 @@ def check_page(
     "Run the page's self-test in headless Chromium; its CSV, or a one-line error when it is not what the page must give"
     got, want = page_selftest(page, browser), selftest_expected(page)
     try: pd.testing.assert_frame_equal(got.reset_index(drop=True), want, check_dtype=False)
-    except AssertionError as e: raise UserError(f"{page}: the self-test in Chromium gave other ratings than expected ({_one(e)})") from None
+    except AssertionError as e:
+        raise UserError(f"{page}: the self-test in Chromium gave other ratings than expected ({_one(e)})") from None
     return got
 
 # %% ../nbs/04e_listening.ipynb #d49bf87e

@@ -178,7 +178,8 @@ def validation_quality(
     x_ref, # (n, n_mels, n_frames) real training items: the real-vs-real reference, heard through the same vocoder
     seed:int=0, # KID pairing
 )->dict:
-    "A fold's generator on its validation speakers, at equal n: KID of its items and of real training items (the reference) to their real items, judge UA on the intended emotions"
+    """A fold's generator on its validation speakers, at equal n: KID of its items and of real training items (the
+    reference) to their real items, judge UA on the intended emotions"""
     if not len(x_gen) == len(e_val) == len(x_ref):
         raise ValueError(f"equal n: got {len(x_gen)} generated, {len(e_val)} validation and {len(x_ref)} reference items")
     kg, kg_se = kid(judge.embed(x_gen), e_val, seed=seed)
