@@ -57,13 +57,8 @@ def generate(run, kind, labels, seed):
     return sample_batched(m, labels, g, progress=False, steps=c.steps, guidance=c.guidance).numpy()
 
 
-def _dnsmos(waves, sr) -> dict:
-    "Mean DNSMOS (P.835) of `waves` (resampled to 16 kHz inside), with the items' sd and count for an interval"
-    return _summary(dnsmos_table(waves, sr, progress=False))
-
-
 def _summary(t) -> dict:
-    "A `dnsmos_table`'s means, with the items' OVRL sd and count"
+    "A `dnsmos_table`'s means (P.835; resampled to 16 kHz inside), with the items' OVRL sd and count for an interval"
     return {**{c: round(float(t[c].mean()), 3) for c in ('dnsmos_ovrl', 'dnsmos_sig', 'dnsmos_bak')},
             'dnsmos_ovrl_sd': round(float(t.dnsmos_ovrl.std(ddof=1)), 3), 'n_dnsmos': len(t)}
 
@@ -119,7 +114,7 @@ def measure(preset, data, work, n_quality, seed, audio_dir, run_preset='cpu', ki
         q = {'n_val': int(n), 'KID_val': kg, 'KID_val_se': kg_se, 'KID_val_real_ref': kr, 'KID_val_real_ref_se': kr_se,
              'judge_UA_intended': 100*ua}
         wg = [wall[i] for i in sub]
-        q.update(_dnsmos(wg, f.spec.sr))
+        q.update(_summary(dnsmos_table(wg, f.spec.sr, progress=False)))
         if audio_dir is not None:  # one item per emotion, for the players
             for c in range(k):
                 hit = np.flatnonzero(yg[sub] == c)
