@@ -27,6 +27,7 @@ DOCS = 'https://emogen-project.github.io/emogen'
 GIT = 'https://github.com/emogen-project/emogen'
 CORPUS_NAMES = {'emodb': 'EmoDB', 'ravdess': 'RAVDESS'}
 CLASSIFIER_NAMES = {'functionals': 'functionals', 'resnet': 'ResNet'}
+PREREGISTERED = 'arms-hifigan'  # a corpus's pre-registered arm table (results/PREREGISTRATION.md): its README headline
 
 
 def _pct(v, nd=1): return '' if pd.isna(v) else f'{100*v:.{nd}f}'
@@ -71,24 +72,51 @@ def _verdict(clf: str, d) -> str:
                            f'none of the {len(d)} arms differs from real only') + f" after Holm's correction over {n} folds")
 
 
+def _generators(corpus: str, folder: Path) -> str:
+    "The pre-registered table's generators: their budget (budget/choice.json) and their quality over the folds"
+    q = pd.read_csv(folder/'generator_quality.csv')
+    choice = json.loads((root/'results'/corpus/'budget'/'choice.json').read_text())['models']
+    parts = []
+    for model, word in (('diffusion', 'latent U-Net'), ('vae', 'VAE')):
+        g = q[q.factory.str.startswith(model)]
+        c = choice[model]
+        budget = f"{c['chosen_budget']:,} steps" if model == 'diffusion' else f"{c['chosen_epochs']} epochs"
+        parts.append(f'{word} {budget}, KID {g.KID_val.mean():.0f} and judge UA {100*g.judge_UA_intended.mean():.0f} %')
+    chance = 100/len(json.loads((folder/'metrics.json').read_text())['classes'])
+    return (f"Generators trained per fold to the budget chosen on fold 0's validation speakers, mean over the "
+            f"{q.fold.nunique()} folds' validation speakers: {'; '.join(parts)} (real-vs-real KID "
+            f"{q.KID_val_real_ref.mean():.1f}, chance UA {chance:.1f} %).")
+
+
+def _domain(folder: Path) -> str:
+    "What a report's classifier heard: recorded audio, vocoded round trips, or a features preset's spectrograms"
+    cfg = json.loads((folder/'metrics.json').read_text())['config']
+    if 'functionals' not in cfg: return f"`{cfg['spec']['preset']}` features"
+    f = cfg['functionals']
+    if f.get('judge_domain') == 'natural': return 'recorded audio'
+    return {'griffin-lim': 'Griffin-Lim', 'hifigan': 'HiFi-GAN'}.get(f['vocoder']['vocoder'], f['vocoder']['vocoder']) + ' round trips'
+
+
 def results_block(corpus: str) -> str:
     "The headline of a corpus: one table of UA and paired difference to real per arm and classifier, and what it shows"
     name, reps = CORPUS_NAMES.get(corpus, corpus), _reports(corpus)
     if not reps: return f'No benchmark report for {name} is committed yet.\n'
-    arms_reps = [r for r in reps if r[2].arm.nunique() > 1]
+    pre = [r for r in reps if r[0].name == PREREGISTERED]  # once committed, the headline alone
+    arms_reps = pre or [r for r in reps if r[2].arm.nunique() > 1]
     arms = list(dict.fromkeys(a for _, _, m, _ in arms_reps for a in m.arm.unique()))
     head = ' | '.join(f'{CLASSIFIER_NAMES.get(c, c)} ({_size(m)}): UA % | Δ vs real, points [95 % CI]' for _, c, m, _ in arms_reps)
     lines = [f'| arm | {head} |', '|---|' + '---|---|'*len(arms_reps)]
     for arm in arms:
         cells = [f'{_pct(_ua(m[m.arm == arm]))} | {_diff(d, arm)}' if arm in set(m.arm) else '— | —' for _, _, m, d in arms_reps]
         lines.append(f'| {arm} | ' + ' | '.join(cells) + ' |')
-    real = [f'{CLASSIFIER_NAMES.get(c, c)} {_pct(_ua(m))} % ({_size(m)}'
+    real = [f'{CLASSIFIER_NAMES.get(c, c)} {_pct(_ua(m))} % ({_size(m)}, {_domain(p)}'
             + (f', seed sd {_pct(m.groupby("fold").UA.std(ddof=1).mean())} points)' if m.seed.nunique() > 1 else ')')
-            for _, c, m, _ in reps if m.arm.nunique() == 1]
+            for p, c, m, _ in reps if m.arm.nunique() == 1]
     text = '\n'.join(lines)
     if real: text += f'\n\nReal data only, every fold: UA {", ".join(real)}.'
     verdicts = [v for v in (_verdict(c, d) for _, c, _, d in arms_reps) if v]
     if verdicts: text += ' ' + ('; '.join(verdicts) + '.').capitalize()[0] + ('; '.join(verdicts) + '.')[1:]
+    if pre: text += ' ' + _generators(corpus, pre[0][0])
     links = ', '.join(f'[`{p.name}`]({GIT}/tree/main/results/{corpus}/{p.name})' for p, _, _, _ in reps)
     return text + f' Reports: {links}.\n'
 

@@ -14,9 +14,10 @@ versions, folds and speakers.
 FINISHED: the report folder of the part finished last (its metrics.json gives the classes, configuration and
 reference rows; its `runs/` the runs of its folds); PART_RUNS: `results/.../runs` folders of earlier parts with their
 report folder above them (their reference rows and generator fits are taken from there, for their folds only). OUT
-receives the report files and a `parts.json` saying which folds came from which part and with which statistics.
+receives the report files, a `parts.json` saying which folds came from which part and with which statistics, and a
+`command.json` (this command, the parts' commands and their wall times added up).
 """
-import json, shutil, sys
+import json, shutil, sys, time
 from pathlib import Path
 import pandas as pd
 from emogen.evaluation import benchmark_from_runs, write_report, _fingerprint
@@ -40,6 +41,7 @@ def _run_cfg_keys(r: dict) -> list:  # the fields the fingerprint was made of: e
 
 
 def join(finished: Path, out: Path, parts: list) -> Path:
+    t0 = time.time()
     meta = json.loads((finished/'metrics.json').read_text())
     cfg = meta['config']
     own = _runs(finished/'runs')
@@ -80,7 +82,24 @@ def join(finished: Path, out: Path, parts: list) -> Path:
     for f in KEEP: shutil.copyfile(tmp/f, out/f)
     shutil.rmtree(tmp)
     (out/'parts.json').write_text(json.dumps(origin, indent=2) + '\n')
+    _command(out, [Path(f).parent for f in parts] + [finished], t0)
     return out
+
+
+def _command(out: Path, folders: list, t0: float):
+    "command.json of the joined report: this command, and the parts' commands and wall times added up"
+    cmds = {str(f.relative_to(out) if f.is_relative_to(out) else f): json.loads((f/'command.json').read_text())
+            for f in folders if (f/'command.json').exists()}
+    if not cmds: return
+    last = list(cmds.values())[-1]
+    (out/'command.json').write_text(json.dumps({
+        'command': ' '.join(['python', 'bench/join_runs.py', *sys.argv[1:]]), 'prepare': last['prepare'],
+        'emogen': last['emogen'], 'seconds': round(sum(c['seconds'] for c in cmds.values()), 1),
+        'functionals_cache_existed': all(c.get('functionals_cache_existed') for c in cmds.values()),
+        'seconds_note': f"the wall times of its {len(cmds)} parts added up, each the command of its command.json; a part "
+                        f"that resumed an interrupted sitting records its last sitting only, so this is a lower bound; the "
+                        f"join, {time.time() - t0:.0f} s",
+        'machine': last['machine'], 'parts': {k: f'{k}/command.json' for k in cmds}}, indent=2) + '\n')
 
 
 if __name__ == '__main__':

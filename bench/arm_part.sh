@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# One part of the pre-registered arm tables (results/PREREGISTRATION.md, steps 2 and 3) in one sitting of a 2-core
+# machine: two processes of one thread side by side, then the part's report.
+#
+#   bash bench/arm_part.sh CORPUS K WORKSPACE DATA_DIR     (from the repository root; CORPUS: emodb or ravdess)
+#
+# Process 1 fits fold K's VAE on the fold's training speakers (judged on its validation speakers only, as every fit
+# is), then runs the VAE's arm. Process 2 fits the fold's latent diffusion model the same way, then runs every arm
+# that needs no VAE. The VAE-and-diffusion arm (refined) runs once both are fitted. All of them write to the part's
+# run folder, so the last step, the pre-registered command itself (bench/evaluation.py), finds every generator
+# fitted and every run done, reads them back and writes results/CORPUS/arms-hifigan/parts/fold-K (EmoDB) or block-K
+# (RAVDESS). A sitting that is interrupted is resumed by the same line: fits go on from their last epoch, finished
+# runs are read back. A RAVDESS block takes about two hours this way (its VAE alone 1.7), where one process takes four.
+set -euo pipefail
+[ $# -eq 4 ] || { echo "usage: bash bench/arm_part.sh CORPUS K WORKSPACE DATA_DIR" >&2; exit 2; }
+corpus=$1 k=$2 w=$3 data=$4
+case $corpus in  # the budgets the budget rule chose (results/CORPUS/budget/choice.json)
+  emodb) steps=2500 epochs=25 part=fold ;;
+  ravdess) steps=10000 epochs=50 part=block ;;
+  *) echo "CORPUS must be emodb or ravdess, not '$corpus'" >&2; exit 2 ;;
+esac
+start=$(date +%s)
+export OMP_NUM_THREADS=1  # two processes of one thread: more threads oversubscribe the two cores
+[ -d "$w/processed" ] || emogen prepare --corpus "$corpus" --data-dir "$data" --features hifigan --out "$w"
+arms=real,real+augment,real+resample,real+gaussian,real+gaussian-shuffled,real+copypaste,real+vae,real+diffusion
+arms=$arms,real+refined,real+converted,real+diffusion-shuffled
+opts=(--corpus "$corpus" --out "$w" --features hifigan --classifier functionals --ratio 0.25 --generator-steps "$steps"
+      --generator-epochs "$epochs" --vocoder hifigan --judge-domain natural --preset cpu --run "$corpus-arms-hifigan"
+      --only-folds "$k" --quiet)
+ev() { emogen evaluate "${opts[@]}" "$@"; }
+logs=$w/logs; mkdir -p "$logs"
+echo "fold $k of $corpus: logs in $logs/$corpus-$k-{1,2,3}.log"
+(ev --arms real,real+vae --quality-only && ev --arms real,real+vae) >"$logs/$corpus-$k-1.log" 2>&1 & p1=$!
+(ev --arms real,real+diffusion --quality-only && ev --arms real,real+augment,real+resample,real+gaussian,\
+real+gaussian-shuffled,real+copypaste,real+diffusion,real+converted,real+diffusion-shuffled) >"$logs/$corpus-$k-2.log" 2>&1 & p2=$!
+rc=0; wait $p1 || rc=$?; wait $p2 || rc=$?
+[ $rc -eq 0 ] || { echo "a process failed: see $logs" >&2; exit $rc; }
+ev --arms real,real+refined >"$logs/$corpus-$k-3.log" 2>&1
+python bench/evaluation.py --machine "2-core CPU, two processes of one thread each" --name "arms-hifigan/parts/$part-$k" \
+  -- --corpus "$corpus" --out "$w" --features hifigan --classifier functionals --arms "$arms" "${opts[@]:8}"
+# command.json's seconds are the last step's (it reads the runs back): the sitting's are recorded beside them
+printf '{\n  "command": "bash bench/arm_part.sh %s %s WORKSPACE DATA",\n  "seconds": %s,\n  "machine": "2-core CPU, two processes of one thread each"\n}\n' \
+  "$corpus" "$k" "$(( $(date +%s) - start ))" >"results/$corpus/arms-hifigan/parts/$part-$k/sitting.json"
