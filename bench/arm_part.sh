@@ -31,7 +31,7 @@ opts=(--corpus "$corpus" --out "$w" --features hifigan --classifier functionals 
 ev() { emogen evaluate "${opts[@]}" "$@"; }
 logs=$w/logs; mkdir -p "$logs"
 fitted=$logs/$corpus-$k-vae-fitted; rm -f "$fitted"
-echo "fold $k of $corpus: logs in $logs/$corpus-$k-{1,2}.log"
+echo "$part $k of $corpus: logs in $logs/$corpus-$k-{1,2}.log"
 (ev --arms real,real+vae --quality-only && touch "$fitted" && ev --arms real,real+vae) >"$logs/$corpus-$k-1.log" 2>&1 &
 p1=$!
 # the refined arm needs both generators: process 2 runs it last, once process 1 has fitted the VAE
