@@ -15,20 +15,25 @@
 set -euo pipefail
 [ $# -eq 4 ] || { echo "usage: bash bench/arm_part.sh CORPUS K WORKSPACE DATA_DIR" >&2; exit 2; }
 corpus=$1 k=$2 w=$3 data=$4
-case $corpus in  # the budgets the budget rule chose (results/CORPUS/budget/choice.json)
-  emodb) steps=2500 epochs=25 part=fold ;;
-  ravdess) steps=10000 epochs=50 part=block ;;
+case $corpus in
+  emodb) part=fold ;;
+  ravdess) part=block ;;
   *) echo "CORPUS must be emodb or ravdess, not '$corpus'" >&2; exit 2 ;;
 esac
+# the budgets the budget rule chose for the corpus (bench/budget_rule.py)
+read -r steps epochs < <(python -c "import json; m = json.load(open('results/$corpus/budget/choice.json'))['models']; \
+print(m['diffusion']['chosen_budget'], m['vae']['chosen_epochs'])")
+machine="2-core CPU, two processes of one thread each"
 start=$(date +%s)
 export OMP_NUM_THREADS=1  # two processes of one thread: more threads oversubscribe the two cores
 [ -d "$w/processed" ] || emogen prepare --corpus "$corpus" --data-dir "$data" --features hifigan --out "$w"
 arms=real,real+augment,real+resample,real+gaussian,real+gaussian-shuffled,real+copypaste,real+vae,real+diffusion
 arms=$arms,real+refined,real+converted,real+diffusion-shuffled
-opts=(--corpus "$corpus" --out "$w" --features hifigan --classifier functionals --ratio 0.25 --generator-steps "$steps"
-      --generator-epochs "$epochs" --vocoder hifigan --judge-domain natural --preset cpu --run "$corpus-arms-hifigan"
-      --only-folds "$k" --quiet)
-ev() { emogen evaluate "${opts[@]}" "$@"; }
+# the pre-registered command's options, before and after its --arms
+pre=(--corpus "$corpus" --out "$w" --features hifigan --classifier functionals)
+post=(--ratio 0.25 --generator-steps "$steps" --generator-epochs "$epochs" --vocoder hifigan --judge-domain natural
+      --preset cpu --run "$corpus-arms-hifigan" --only-folds "$k" --quiet)
+ev() { emogen evaluate "${pre[@]}" "${post[@]}" "$@"; }
 logs=$w/logs; mkdir -p "$logs"
 fitted=$logs/$corpus-$k-vae-fitted; rm -f "$fitted"
 echo "$part $k of $corpus: logs in $logs/$corpus-$k-{1,2}.log"
@@ -41,8 +46,7 @@ real+gaussian-shuffled,real+copypaste,real+diffusion,real+converted,real+diffusi
  [ -e "$fitted" ] && ev --arms real,real+refined) >"$logs/$corpus-$k-2.log" 2>&1 & p2=$!
 rc=0; wait $p1 || rc=$?; wait $p2 || rc=$?
 [ $rc -eq 0 ] || { echo "a process failed: see $logs" >&2; exit $rc; }
-python bench/evaluation.py --machine "2-core CPU, two processes of one thread each" --name "arms-hifigan/parts/$part-$k" \
-  -- --corpus "$corpus" --out "$w" --features hifigan --classifier functionals --arms "$arms" "${opts[@]:8}"
+python bench/evaluation.py --machine "$machine" --name "arms-hifigan/parts/$part-$k" -- "${pre[@]}" --arms "$arms" "${post[@]}"
 # command.json's seconds are the last step's (it reads the runs back): the sitting's are recorded beside them
-printf '{\n  "command": "bash bench/arm_part.sh %s %s WORKSPACE DATA",\n  "seconds": %s,\n  "machine": "2-core CPU, two processes of one thread each"\n}\n' \
-  "$corpus" "$k" "$(( $(date +%s) - start ))" >"results/$corpus/arms-hifigan/parts/$part-$k/sitting.json"
+printf '{\n  "command": "bash bench/arm_part.sh %s %s WORKSPACE DATA",\n  "seconds": %s,\n  "machine": "%s"\n}\n' \
+  "$corpus" "$k" "$(( $(date +%s) - start ))" "$machine" >"results/$corpus/arms-hifigan/parts/$part-$k/sitting.json"

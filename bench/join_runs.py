@@ -82,18 +82,19 @@ def join(finished: Path, out: Path, parts: list) -> Path:
     for f in KEEP: shutil.copyfile(tmp/f, out/f)
     shutil.rmtree(tmp)
     (out/'parts.json').write_text(json.dumps(origin, indent=2) + '\n')
-    _command(out, [Path(f).parent for f in parts] + [finished], t0)
+    _command(out, finished, parts, t0)
     return out
 
 
-def _command(out: Path, folders: list, t0: float):
+def _command(out: Path, finished: Path, parts: list, t0: float):
     "command.json of the joined report: this command, and the parts' commands and wall times added up"
+    folders = [Path(f).parent for f in parts] + [finished]
     cmds = {str(f.relative_to(out) if f.is_relative_to(out) else f): json.loads((f/'command.json').read_text())
             for f in folders if (f/'command.json').exists()}
     if not cmds: return
     last = list(cmds.values())[-1]
     (out/'command.json').write_text(json.dumps({
-        'command': ' '.join(['python', 'bench/join_runs.py', *sys.argv[1:]]), 'prepare': last['prepare'],
+        'command': ' '.join(map(str, ['python', 'bench/join_runs.py', finished, out, *parts])), 'prepare': last['prepare'],
         'emogen': last['emogen'], 'seconds': round(sum(c['seconds'] for c in cmds.values()), 1),
         'functionals_cache_existed': all(c.get('functionals_cache_existed') for c in cmds.values()),
         'seconds_note': f"the wall times of its {len(cmds)} parts added up, each the command of its command.json; a part "
