@@ -69,7 +69,7 @@ def _verdict(clf: str, d) -> str:
         return f'with the {name}, over {n} folds no test can find a difference (the smallest possible Wilcoxon p is {2/2**n:.2f})'
     sig = [a for a in d.index if bool(d.loc[a, 'significant (Holm, 5 %)'])]
     return (f'with the {name} classifier, ' + (', '.join(f'{a} {d.loc[a, "dUA (pts)"]:+.1f} points' for a in sig) + ' significant' if sig else
-                           f'none of the {len(d)} arms differs from real only') + f" after Holm's correction over {n} folds")
+                           f'none of the {len(d)} arms differs from real only') + f" (Wilcoxon over {n} folds, Holm's correction over the arms)")
 
 
 def _generators(corpus: str, folder: Path) -> str:

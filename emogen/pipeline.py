@@ -424,10 +424,10 @@ def _finding(run:Run, ev:Path)->str:
         parts.append(f"With {n} there is no test across speakers: this run cannot show whether any arm helps on new "
                      "speakers (an interval over the test items of so few speakers does not generalise).")
     elif len(sig):
-        parts.append(f"Significant after Holm correction over folds: {', '.join(sig.index)}. The run says nothing "
+        parts.append(f"Significant after Holm correction over the arms: {', '.join(sig.index)}. The run says nothing "
                      "about other corpora.")
     else:
-        parts.append(f"No difference is significant after Holm correction over the folds: this run cannot show a small "
+        parts.append(f"No difference is significant after Holm correction over the arms: this run cannot show a small "
                      "gain, nor rule one out, and says nothing about other corpora.")
     if c.preset == 'smoke' or c.models == 'smoke':
         parts.append(" The smoke preset trains tiny models for a few minutes: its numbers check that the pipeline "
