@@ -10,8 +10,9 @@
 # run folder, so the last step, the pre-registered command itself (bench/evaluation.py), finds every generator
 # fitted and every run done, reads them back and writes results/CORPUS/arms-hifigan/parts/fold-K (EmoDB) or block-K
 # (RAVDESS). A sitting that is interrupted is resumed by the same line: fits go on from their last epoch, finished
-# runs are read back. A RAVDESS block takes about 2.3 hours this way (its VAE 1.7, each arm whose items are vocoded about
-# 0.3: HiFi-GAN runs at about real time on one thread), where one process takes over four.
+# runs are read back, and the part's sitting.json says so (its seconds are the last sitting's). A RAVDESS block takes
+# about 2.3 hours this way (its VAE 1.7, each arm whose items are vocoded about 0.3: HiFi-GAN runs at about real time on
+# one thread), where one process takes over four.
 set -euo pipefail
 [ $# -eq 4 ] || { echo "usage: bash bench/arm_part.sh CORPUS K WORKSPACE DATA_DIR" >&2; exit 2; }
 corpus=$1 k=$2 w=$3 data=$4
@@ -25,6 +26,9 @@ read -r steps epochs < <(python -c "import json; m = json.load(open('results/$co
 print(m['diffusion']['chosen_budget'], m['vae']['chosen_epochs'])")
 machine="2-core CPU, two processes of one thread each"
 start=$(date +%s)
+# what an earlier, interrupted sitting of this part left (checkpoints, finished runs): this sitting's seconds omit its time
+earlier=$(ls "$w/experiments/$corpus-arms-hifigan/runs" "$w/experiments/$corpus-arms-hifigan/runs/generators" 2>/dev/null \
+          | grep -c "fold${k}_" || true)
 export OMP_NUM_THREADS=1  # two processes of one thread: more threads oversubscribe the two cores
 [ -d "$w/processed" ] || emogen prepare --corpus "$corpus" --data-dir "$data" --features hifigan --out "$w"
 arms=real,real+augment,real+resample,real+gaussian,real+gaussian-shuffled,real+copypaste,real+vae,real+diffusion
@@ -48,5 +52,6 @@ rc=0; wait $p1 || rc=$?; wait $p2 || rc=$?
 [ $rc -eq 0 ] || { echo "a process failed: see $logs" >&2; exit $rc; }
 python bench/evaluation.py --machine "$machine" --name "arms-hifigan/parts/$part-$k" -- "${pre[@]}" --arms "$arms" "${post[@]}"
 # command.json's seconds are the last step's (it reads the runs back): the sitting's are recorded beside them
-printf '{\n  "command": "bash bench/arm_part.sh %s %s WORKSPACE DATA",\n  "seconds": %s,\n  "machine": "%s"\n}\n' \
-  "$corpus" "$k" "$(( $(date +%s) - start ))" "$machine" >"results/$corpus/arms-hifigan/parts/$part-$k/sitting.json"
+printf '{\n  "command": "bash bench/arm_part.sh %s %s WORKSPACE DATA",\n  "seconds": %s,\n  "machine": "%s",\n  "resumed": %s\n}\n' \
+  "$corpus" "$k" "$(( $(date +%s) - start ))" "$machine" "$([ "$earlier" -gt 0 ] && echo "\"yes: $earlier files of an earlier sitting (checkpoints, finished runs) were there; its time is not in seconds\"" || echo false)" \
+  >"results/$corpus/arms-hifigan/parts/$part-$k/sitting.json"
